@@ -1,0 +1,130 @@
+// RingSnapshot: one immutable state of the consistent-hash ring. Lookups are
+// pure functions of (snapshot, key): no locks, no counters, safe from any
+// number of threads. HashRing publishes a new snapshot on every change; the
+// simulator gives each virtual node its own snapshot as its view of the ring.
+//
+// Layout: vnode positions sorted ascending in one array (plus a UINT64_MAX
+// sentinel), owners in a parallel array, and an index over the top b bits of
+// the hash (2^b >= points) that narrows every search to about one element.
+// Equal positions are ordered by node id, so the result never depends on
+// insertion order.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/hash/key_hash.h"
+
+namespace hcsim::core {
+
+using NodeIndex = std::uint32_t;
+inline constexpr NodeIndex kNoNode = 0xFFFFFFFFu;
+
+// The vnode key of vnode `v` of node `id`: "<id>:<v>" (the seed's format).
+// Node ids are at most kMaxNodeIdBytes long (HashRing checks it).
+inline constexpr std::size_t kMaxNodeIdBytes = 255;
+inline constexpr std::size_t kMaxVnodeKeyBytes = kMaxNodeIdBytes + 1 + 10;
+std::string vnode_key(std::string_view id, std::uint32_t v);
+
+class RingSnapshot {
+ public:
+  struct NodeEntry {
+    std::string id;
+    std::uint32_t vnodes = 0;
+    bool alive = true;
+  };
+
+  // An empty ring.
+  explicit RingSnapshot(HashKind hash = HashKind::kXxh64);
+  // Builds from scratch: O(P log P) for P = total vnodes.
+  RingSnapshot(HashKind hash, std::vector<NodeEntry> nodes);
+
+  // Derived states, sharing nothing mutable with `this`. Preconditions (the
+  // caller, HashRing, checks them and returns errors): id not present / present.
+  // with_node is O(P + V log V) (merge), without_node O(P).
+  RingSnapshot with_node(std::string_view id, std::uint32_t vnodes) const;
+  RingSnapshot without_node(std::string_view id) const;
+  // Same points, another alive flag: O(nodes), the points are shared.
+  RingSnapshot with_alive(std::string_view id, bool alive) const;
+
+  HashKind hash_kind() const { return hash_; }
+  std::size_t node_count() const { return nodes_.size(); }
+  std::size_t alive_count() const { return alive_count_; }
+  std::size_t vnode_count() const { return points_->size; }
+  bool empty() const { return nodes_.empty(); }
+  const std::vector<NodeEntry>& nodes() const { return nodes_; }
+  const std::string& node_id(NodeIndex i) const { return nodes_[i].id; }
+  // kNoNode when absent.
+  NodeIndex find_node(std::string_view id) const;
+
+  std::uint64_t hash(std::string_view key) const { return hash_key(hash_, key); }
+  // The sorted vnode positions (no sentinel).
+  std::span<const std::uint64_t> positions() const { return {points_->positions.data(), points_->size}; }
+
+  // Index of the first vnode whose position is >= h, wrapping to 0.
+  // Precondition: vnode_count() > 0.
+  std::size_t successor(std::uint64_t h) const {
+    const Points& p = *points_;
+    std::size_t i = p.table[h >> p.shift];
+    // Sorted, so the number of the next two positions below h is the step;
+    // both loads issue at once. Two sentinels make them safe at the end.
+    const std::size_t step = std::size_t{p.positions[i] < h} + std::size_t{p.positions[i + 1] < h};
+    i += step;
+    if (step == 2) [[unlikely]] {
+      while (p.positions[i] < h) ++i;  // a crowded bucket; the sentinel stops it
+    }
+    return i == p.size ? 0 : i;
+  }
+
+  // The owner of the key: the first alive node clockwise; kNoNode if none.
+  NodeIndex primary_for_hash(std::uint64_t h) const {
+    if (alive_count_ != nodes_.size()) return primary_with_dead(h);
+    const Points& p = *points_;
+    std::size_t i = p.table[h >> p.shift];
+    const std::size_t step = std::size_t{p.positions[i] < h} + std::size_t{p.positions[i + 1] < h};
+    i += step;
+    if (step == 2) [[unlikely]] {
+      while (p.positions[i] < h) ++i;
+    }
+    return p.owners[i];  // owners[size] repeats owners[0]: the wrap needs no branch
+  }
+  NodeIndex primary(std::string_view key) const { return primary_for_hash(hash(key)); }
+
+  // The first min(out.size(), alive_count()) distinct alive nodes clockwise,
+  // primary first, written to `out`; returns how many were written.
+  std::size_t replicas_for_hash(std::uint64_t h, std::span<NodeIndex> out) const;
+  std::size_t replicas(std::string_view key, std::span<NodeIndex> out) const {
+    return replicas_for_hash(hash(key), out);
+  }
+
+  // Exact share of the hash space (ring arc) owned by each node (alive-aware),
+  // indexed by NodeIndex; sums to 1 when any node is alive.
+  std::vector<double> arc_shares() const;
+
+ private:
+  struct Points {
+    std::vector<std::uint64_t> positions;  // size + 2: two UINT64_MAX sentinels
+    std::vector<NodeIndex> owners;         // size + 1: owners[size] == owners[0]
+    std::vector<std::uint32_t> table;      // 2^b entries: first index with top bits >= t
+    unsigned shift = 63;                   // 64 - b
+    std::size_t size = 0;
+  };
+  static std::shared_ptr<const Points> make_points(std::vector<std::uint64_t> positions,
+                                                   std::vector<NodeIndex> owners);
+  NodeIndex first_alive_from(std::size_t i) const;
+  NodeIndex primary_with_dead(std::uint64_t h) const;
+  void count_alive();
+
+  HashKind hash_;
+  std::vector<NodeEntry> nodes_;
+  std::vector<std::uint8_t> alive_;  // by NodeIndex, dense for the walk
+  std::size_t alive_count_ = 0;
+  std::shared_ptr<const Points> points_;
+};
+
+}  // namespace hcsim::core
