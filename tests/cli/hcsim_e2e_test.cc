@@ -1,0 +1,126 @@
+// End-to-end: run the hcsim binary as a user would and check what it prints
+// and how it exits.
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace {
+
+struct Result {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+Result hcsim(const std::string& args) {
+  const std::string err_file = ::testing::TempDir() + "hcsim_e2e_stderr.txt";
+  const std::string cmd = std::string(HCSIM_BINARY) + " " + args + " 2>" + err_file;
+  Result r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  std::array<char, 4096> buf;
+  std::size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int raw = pclose(p);
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  std::ifstream e(err_file);
+  std::stringstream ss;
+  ss << e.rdbuf();
+  r.err = ss.str();
+  return r;
+}
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+TEST(HcsimDist, SeedFiveNodeFigures) {
+  const Result r = hcsim("dist --nodes 5 --vnodes 256 --keys 10000");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "average            2000.00")) << r.out;
+  EXPECT_TRUE(has(r.out, "load factor           1.07")) << r.out;
+  EXPECT_TRUE(has(r.out, "std dev              88.56")) << r.out;
+}
+
+TEST(HcsimDist, SeedMovementFigure) {
+  const Result r = hcsim("dist --nodes 3 --vnodes 256 --keys 1000 --add 1");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "(24.3%)")) << r.out;
+}
+
+TEST(HcsimDist, JsonIsOneObject) {
+  const Result r = hcsim("dist --nodes 5 --keys 10000 --format json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.front(), '{');
+  EXPECT_EQ(r.out.substr(r.out.size() - 2), "}\n");
+  EXPECT_TRUE(has(r.out, "\"avg\":2000,"));
+  EXPECT_TRUE(has(r.out, "\"load_factor\":1.071,"));
+  EXPECT_TRUE(has(r.out, "\"per_node\":{\"node1\":1886,\"node2\":1929,\"node3\":2142,\"node4\":2028,\"node5\":2015}"));
+}
+
+TEST(HcsimDist, Xxh3ChangesPlacement) {
+  const Result a = hcsim("dist --nodes 5 --keys 10000 --format csv");
+  const Result b = hcsim("dist --nodes 5 --keys 10000 --format csv --hash xxh3");
+  ASSERT_EQ(a.status, 0);
+  ASSERT_EQ(b.status, 0);
+  EXPECT_NE(a.out, b.out);
+}
+
+TEST(HcsimDist, BadInputExitsTwoWithAMessageAndPrintsNothing) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"dist --nodes 0", "--nodes must be in 1..100000 (got 0)"},
+      {"dist --nodes 3 --remove 3", "--remove 3 would leave no node"},
+      {"dist --format xml", "--format"},
+      {"dist --hash md5", "--hash"},
+      {"dist --nodes abc", "--nodes"},
+      {"dist --frobnicate", "frobnicate"},
+      {"", "subcommand"},
+      {"nosuchcommand", "nosuchcommand"},
+  };
+  for (const auto& [args, message] : cases) {
+    const Result r = hcsim(args);
+    EXPECT_EQ(r.status, 2) << args;
+    EXPECT_TRUE(has(r.err, message)) << args << ": " << r.err;
+    EXPECT_EQ(r.out, "") << args;
+  }
+}
+
+TEST(HcsimHelp, EverySubcommandHasHelp) {
+  for (const std::string sub : {"", "dist ", "bench "}) {
+    const Result r = hcsim(sub + "--help");
+    EXPECT_EQ(r.status, 0) << sub;
+    EXPECT_TRUE(has(r.out, "Usage")) << sub << r.out;
+  }
+  EXPECT_TRUE(has(hcsim("dist --help").out, "hcsim dist --nodes 3 --vnodes 256 --keys 1000 --add 1"));
+  EXPECT_EQ(hcsim("--version").status, 0);
+}
+
+TEST(HcsimBench, ListsTheBenchmarksWithTheirSetups) {
+  const Result r = hcsim("bench --list");
+  ASSERT_EQ(r.status, 0) << r.err;
+  for (const char* name : {"getnode ", "getnode-cold ", "getreplicas ", "getreplicas-cold ", "addremove "}) {
+    EXPECT_TRUE(has(r.out, name)) << name;
+  }
+  EXPECT_TRUE(has(r.out, "10 nodes x 256 vnodes"));
+}
+
+TEST(HcsimBench, UnknownBenchmarkExitsTwo) {
+  const Result r = hcsim("bench nosuchbench");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(has(r.err, "unknown benchmark 'nosuchbench'")) << r.err;
+}
+
+TEST(HcsimBench, RunsAndReportsItemsPerSecondAsJson) {
+  const Result r = hcsim("bench getnode addremove --min-time 0.01 --format json --threads 1,2");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "\"name\": \"getnode/real_time/threads:1\"")) << r.out;
+  EXPECT_TRUE(has(r.out, "\"name\": \"getnode/real_time/threads:2\"")) << r.out;
+  EXPECT_TRUE(has(r.out, "\"name\": \"addremove/real_time/threads:1\"")) << r.out;
+  EXPECT_TRUE(has(r.out, "\"items_per_second\"")) << r.out;
+}
+
+}  // namespace

@@ -1,0 +1,286 @@
+#include "core/ring/hash_ring.h"
+
+#include <set>
+#include <stdexcept>
+
+#include <gtest/gtest.h>
+
+#include "support/reference_ring.h"
+
+namespace hcsim::core {
+namespace {
+
+std::unique_ptr<HashRing> ring_with(int nodes, HashRingConfig config = {}) {
+  auto r = std::make_unique<HashRing>(config);
+  for (int i = 1; i <= nodes; ++i) EXPECT_TRUE(r->add_node("node" + std::to_string(i)).is_ok());
+  return r;
+}
+
+TEST(HashRing, StartsEmpty) {
+  HashRing r;
+  EXPECT_TRUE(r.empty());
+  EXPECT_EQ(r.node_count(), 0u);
+  EXPECT_EQ(r.vnode_count(), 0u);
+  EXPECT_EQ(r.get_node("k"), std::nullopt);
+  EXPECT_TRUE(r.get_replicas("k", 3).empty());
+}
+
+TEST(HashRing, AddNodeStoresRecordAndVnodes) {
+  ManualClock clock(5000);
+  HashRing r({}, &clock);
+  ASSERT_TRUE(r.add_node("node1", "10.0.0.1", 7000).is_ok());
+  EXPECT_EQ(r.node_count(), 1u);
+  EXPECT_EQ(r.vnode_count(), 256u);
+  const auto n = r.node("node1");
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(n->address, "10.0.0.1");
+  EXPECT_EQ(n->port, 7000);
+  EXPECT_EQ(n->status, NodeStatus::kAlive);
+  EXPECT_EQ(n->last_seen_ns, 5000);
+  EXPECT_EQ(n->vnodes, 256u);
+}
+
+TEST(HashRing, MembershipErrorsNameTheNodeAndChangeNothing) {
+  auto r = ring_with(2);
+  Status s = r->add_node("node1");
+  EXPECT_EQ(s.message(), "node node1 already exists");
+  EXPECT_EQ(r->node_count(), 2u);
+  s = r->remove_node("node9");
+  EXPECT_EQ(s.message(), "node node9 does not exist");
+  s = r->set_node_status("node9", NodeStatus::kDead);
+  EXPECT_EQ(s.message(), "node node9 does not exist");
+  s = r->update_node_load("node9", 0.5);
+  EXPECT_EQ(s.message(), "node node9 does not exist");
+  s = r->add_node("");
+  EXPECT_EQ(s.message(), "node id must not be empty");
+  s = r->add_node(std::string(256, 'x'));
+  EXPECT_EQ(s.message(), "node id is longer than 255 bytes");
+  s = r->update_node_load("node1", std::nan(""));
+  EXPECT_EQ(s.message(), "load of node node1 must be a number");
+  EXPECT_EQ(r->node_count(), 2u);
+  EXPECT_EQ(r->vnode_count(), 512u);
+}
+
+TEST(HashRing, RemoveNode) {
+  auto r = ring_with(2);
+  ASSERT_TRUE(r->remove_node("node1").is_ok());
+  EXPECT_EQ(r->node_count(), 1u);
+  EXPECT_EQ(r->vnode_count(), 256u);
+  EXPECT_FALSE(r->node("node1").has_value());
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(r->get_node("key:" + std::to_string(i)), "node2");
+}
+
+TEST(HashRing, ConfigValidationNamesTheRule) {
+  HashRingConfig c;
+  c.vnodes_per_node = 0;
+  EXPECT_EQ(validate(c).message(), "vnodes_per_node must be in 1..65536 (got 0)");
+  EXPECT_THROW(HashRing{c}, std::invalid_argument);
+  c = {};
+  c.replication_factor = 0;
+  EXPECT_EQ(validate(c).message(), "replication_factor must be in 1..1024 (got 0)");
+  c = {};
+  c.lookup_cache_size = kMaxLookupCacheSize + 1;
+  EXPECT_EQ(validate(c).message(), "lookup_cache_size must be at most 16777216 (got 16777217)");
+  EXPECT_TRUE(validate(HashRingConfig{}).is_ok());
+}
+
+// Seed golden vectors (seed-behaviour.md §1.10).
+TEST(HashRing, SeedGoldenRouting) {
+  auto r = ring_with(3);
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"user:1", "node1"},      {"user:2", "node1"},      {"user:3", "node1"},
+      {"session:abc", "node3"}, {"session:def", "node1"}, {"session:ghi", "node3"},
+      {"product:123", "node2"}, {"product:456", "node3"}, {"product:789", "node3"}};
+  for (int repeat = 0; repeat < 10; ++repeat) {
+    for (const auto& [key, node] : expected) EXPECT_EQ(r->get_node(key), node) << key;
+  }
+}
+
+TEST(HashRing, DeadNodeKeysFallToTheNextAliveNode) {
+  auto r = ring_with(2);
+  ASSERT_TRUE(r->set_node_status("node1", NodeStatus::kDead).is_ok());
+  EXPECT_EQ(r->get_node("testkey"), "node2");
+  EXPECT_EQ(r->node("node1")->status, NodeStatus::kDead);
+}
+
+TEST(HashRing, EveryNonAliveStatusIsSkippedAndNoAliveNodeMeansNoNode) {
+  for (NodeStatus st : {NodeStatus::kSuspected, NodeStatus::kDead, NodeStatus::kLeaving, NodeStatus::kUpdating}) {
+    auto r = ring_with(3);
+    for (const char* id : {"node1", "node2"}) ASSERT_TRUE(r->set_node_status(id, st).is_ok());
+    for (int i = 0; i < 200; ++i) EXPECT_EQ(r->get_node("key:" + std::to_string(i)), "node3");
+    ASSERT_TRUE(r->set_node_status("node3", st).is_ok());
+    EXPECT_EQ(r->get_node("key:1"), std::nullopt);
+    EXPECT_TRUE(r->get_replicas("key:1", 3).empty());
+    ASSERT_TRUE(r->set_node_status("node2", NodeStatus::kAlive).is_ok());
+    EXPECT_EQ(r->get_node("key:1"), "node2");
+  }
+}
+
+TEST(HashRing, ReplicasAreDistinctAliveAndStartWithThePrimary) {
+  auto r = ring_with(6);
+  ASSERT_TRUE(r->set_node_status("node4", NodeStatus::kSuspected).is_ok());
+  for (int i = 0; i < 2000; ++i) {
+    const std::string key = "key:" + std::to_string(i);
+    const auto reps = r->get_replicas(key);
+    ASSERT_EQ(reps.size(), 3u);
+    EXPECT_EQ(std::set<std::string_view>(reps.begin(), reps.end()).size(), 3u);
+    EXPECT_EQ(reps.front(), r->get_node(key));
+    for (auto id : reps) EXPECT_NE(id, "node4");
+    const auto one = r->get_replicas(key, 1);
+    ASSERT_EQ(one.size(), 1u);
+    EXPECT_EQ(one.front(), reps.front());
+  }
+}
+
+TEST(HashRing, ReplicasBeyondTheFactorAndBeyondAliveNodes) {
+  auto r = ring_with(5);  // replication factor 3
+  EXPECT_EQ(r->get_replicas("k", 5).size(), 5u);
+  EXPECT_EQ(r->get_replicas("k", 4).size(), 4u);
+  EXPECT_EQ(r->get_replicas("k", 50).size(), 5u);  // all alive ones
+  ASSERT_TRUE(r->set_node_status("node2", NodeStatus::kDead).is_ok());
+  EXPECT_EQ(r->get_replicas("k", 50).size(), 4u);
+  EXPECT_TRUE(r->get_replicas("k", 0).empty());
+}
+
+TEST(HashRing, ManyReplicasUseTheBitmapPathAndAgreeWithTheReference) {
+  auto r = ring_with(40, HashRingConfig{.vnodes_per_node = 16});
+  test_support::ReferenceRing ref;
+  for (int i = 1; i <= 40; ++i) ref.add("node" + std::to_string(i), 16);
+  for (int i = 0; i < 300; ++i) {
+    const std::string key = "key:" + std::to_string(i);
+    const auto got = r->get_replicas(key, 25);
+    const auto want = ref.replicas(key, 25);
+    ASSERT_EQ(std::vector<std::string>(got.begin(), got.end()), want) << key;
+  }
+}
+
+TEST(HashRing, LoadIsClampedAndDoesNotRoute) {
+  auto r = ring_with(1);
+  ASSERT_TRUE(r->update_node_load("node1", 0.75).is_ok());
+  EXPECT_DOUBLE_EQ(r->node("node1")->load, 0.75);
+  ASSERT_TRUE(r->update_node_load("node1", 1.5).is_ok());
+  EXPECT_DOUBLE_EQ(r->node("node1")->load, 1.0);
+  ASSERT_TRUE(r->update_node_load("node1", -0.5).is_ok());
+  EXPECT_DOUBLE_EQ(r->node("node1")->load, 0.0);
+  EXPECT_EQ(r->metrics().routing_changes, 1u);  // only the add
+}
+
+TEST(HashRing, NodesAreSortedCopies) {
+  auto r = ring_with(3);
+  auto list = r->nodes();
+  ASSERT_EQ(list.size(), 3u);
+  EXPECT_EQ(list[0].id, "node1");
+  EXPECT_EQ(list[2].id, "node3");
+  list[0].status = NodeStatus::kDead;
+  EXPECT_EQ(r->node("node1")->status, NodeStatus::kAlive);
+}
+
+TEST(HashRing, ViewsOfIdsOutliveRemoval) {
+  auto r = ring_with(2);
+  const auto owner = r->get_node("key:1");
+  ASSERT_TRUE(owner.has_value());
+  const std::string copy(*owner);
+  ASSERT_TRUE(r->remove_node(copy).is_ok());
+  EXPECT_EQ(*owner, copy);  // interned for the ring's lifetime
+  ASSERT_TRUE(r->add_node(copy).is_ok());  // the same id again reuses its copy
+}
+
+TEST(HashRing, MetricsCountEachLookupOnceAndNodesByStatus) {
+  auto r = ring_with(5);
+  ASSERT_TRUE(r->set_node_status("node1", NodeStatus::kSuspected).is_ok());
+  ASSERT_TRUE(r->set_node_status("node2", NodeStatus::kDead).is_ok());
+  ASSERT_TRUE(r->set_node_status("node3", NodeStatus::kLeaving).is_ok());
+  ASSERT_TRUE(r->set_node_status("node4", NodeStatus::kUpdating).is_ok());
+  for (int i = 0; i < 10; ++i) {
+    (void)r->get_node("k" + std::to_string(i));
+    (void)r->get_replicas("k" + std::to_string(i), 2);
+  }
+  const RingMetrics m = r->metrics();
+  EXPECT_EQ(m.lookups, 20u);  // the seed counted every GetNode twice
+  EXPECT_EQ(m.cache_hits, 0u);
+  EXPECT_EQ(m.cache_hit_rate, 0.0);
+  EXPECT_EQ(m.total_nodes, 5u);
+  EXPECT_EQ(m.alive_nodes, 1u);
+  EXPECT_EQ(m.suspected_nodes, 1u);
+  EXPECT_EQ(m.dead_nodes, 1u);
+  EXPECT_EQ(m.leaving_nodes, 1u);
+  EXPECT_EQ(m.updating_nodes, 1u);
+  EXPECT_EQ(m.total_vnodes, 5u * 256u);
+  EXPECT_EQ(m.routing_changes, 5u + 4u);
+  EXPECT_EQ(m.cache_capacity, 0u);
+}
+
+TEST(HashRing, StatusChangesAmongNonAliveStatesAreNotRoutingChanges) {
+  auto r = ring_with(2);
+  ASSERT_TRUE(r->set_node_status("node1", NodeStatus::kSuspected).is_ok());
+  ASSERT_TRUE(r->set_node_status("node1", NodeStatus::kDead).is_ok());
+  ASSERT_TRUE(r->set_node_status("node1", NodeStatus::kDead).is_ok());
+  EXPECT_EQ(r->metrics().routing_changes, 3u);  // 2 adds + alive->suspected
+  ASSERT_TRUE(r->remove_node("node1").is_ok());  // routed nothing: moves nothing
+  EXPECT_EQ(r->metrics().routing_changes, 3u);
+}
+
+TEST(HashRing, LookupCacheHitsAndStaysBounded) {
+  auto r = ring_with(2, HashRingConfig{.lookup_cache_size = 5});
+  (void)r->get_replicas("hot", 3);
+  (void)r->get_replicas("hot", 3);
+  RingMetrics m = r->metrics();
+  EXPECT_EQ(m.lookups, 2u);
+  EXPECT_EQ(m.cache_hits, 1u);
+  for (int i = 0; i < 7; ++i) (void)r->get_node("k" + std::to_string(i));
+  m = r->metrics();
+  EXPECT_EQ(m.cache_size, 5u);
+  EXPECT_EQ(m.cache_capacity, 5u);
+  // 10 keys looked up twice each: exactly half hit (the seed's 0.5, with one count per call).
+  auto fresh = ring_with(2, HashRingConfig{.lookup_cache_size = 100});
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int i = 0; i < 10; ++i) (void)fresh->get_replicas("x" + std::to_string(i));
+  }
+  EXPECT_DOUBLE_EQ(fresh->metrics().cache_hit_rate, 0.5);
+}
+
+TEST(HashRing, LookupCacheIsInvalidatedByRoutingChanges) {
+  auto cached = ring_with(3, HashRingConfig{.lookup_cache_size = 1000});
+  auto plain = ring_with(3);
+  auto same = [&](const char* what) {
+    for (int i = 0; i < 300; ++i) {
+      const std::string key = "key:" + std::to_string(i);
+      ASSERT_EQ(cached->get_replicas(key), plain->get_replicas(key)) << what << " " << key;
+      ASSERT_EQ(cached->get_node(key), plain->get_node(key)) << what << " " << key;
+    }
+  };
+  same("warm");
+  same("cached");
+  for (auto* r : {cached.get(), plain.get()}) ASSERT_TRUE(r->add_node("node4").is_ok());
+  same("after add");
+  for (auto* r : {cached.get(), plain.get()}) ASSERT_TRUE(r->set_node_status("node2", NodeStatus::kDead).is_ok());
+  same("after death");
+  for (auto* r : {cached.get(), plain.get()}) ASSERT_TRUE(r->set_node_status("node2", NodeStatus::kAlive).is_ok());
+  same("after recovery");
+  for (auto* r : {cached.get(), plain.get()}) ASSERT_TRUE(r->remove_node("node1").is_ok());
+  same("after remove");
+  EXPECT_GT(cached->metrics().cache_hits, 0u);
+}
+
+TEST(HashRing, Xxh3IsSelectable) {
+  auto r = ring_with(4, HashRingConfig{.hash = HashKind::kXxh3});
+  test_support::ReferenceRing ref(/*xxh3=*/true);
+  for (int i = 1; i <= 4; ++i) ref.add("node" + std::to_string(i), 256);
+  for (int i = 0; i < 1000; ++i) {
+    const std::string key = "key:" + std::to_string(i);
+    ASSERT_EQ(r->get_node(key), ref.primary(key));
+  }
+}
+
+TEST(NodeStatus, NamesRoundTrip) {
+  for (int i = 0; i < 5; ++i) {
+    const auto st = static_cast<NodeStatus>(i);
+    EXPECT_EQ(parse_node_status(node_status_name(st)), st);
+  }
+  EXPECT_EQ(node_status_name(NodeStatus::kLeaving), "leaving");
+  EXPECT_EQ(node_status_name(static_cast<NodeStatus>(9)), "unknown");
+  EXPECT_EQ(parse_node_status("Alive"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace hcsim::core
