@@ -1,6 +1,7 @@
 // End-to-end: run the hcsim binary as a user would and check what it prints
 // and how it exits.
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -19,7 +20,10 @@ struct Result {
 };
 
 Result hcsim(const std::string& args) {
-  const std::string err_file = ::testing::TempDir() + "hcsim_e2e_stderr.txt";
+  // ctest runs tests in parallel processes: one stderr file per process and call.
+  static int calls = 0;
+  const std::string err_file =
+      ::testing::TempDir() + "hcsim_e2e_stderr." + std::to_string(getpid()) + "." + std::to_string(++calls);
   const std::string cmd = std::string(HCSIM_BINARY) + " " + args + " 2>" + err_file;
   Result r;
   FILE* p = popen(cmd.c_str(), "r");
@@ -33,6 +37,7 @@ Result hcsim(const std::string& args) {
   std::stringstream ss;
   ss << e.rdbuf();
   r.err = ss.str();
+  std::remove(err_file.c_str());
   return r;
 }
 
