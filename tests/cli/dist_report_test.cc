@@ -5,6 +5,15 @@
 namespace hcsim::cli {
 namespace {
 
+DistOptions opts(std::uint32_t nodes, std::uint64_t keys, std::uint32_t add = 0, std::uint32_t remove = 0) {
+  DistOptions o;
+  o.nodes = nodes;
+  o.keys = keys;
+  o.add = add;
+  o.remove = remove;
+  return o;
+}
+
 TEST(DistReport, ValidationNamesTheFlag) {
   DistOptions o;
   o.nodes = 0;
@@ -37,11 +46,7 @@ TEST(DistReport, TableShowsTheSeedFigures) {
 }
 
 TEST(DistReport, MovementThreeToFour) {
-  DistOptions o;
-  o.nodes = 3;
-  o.keys = 1000;
-  o.add = 1;
-  const DistReport r = build_dist_report(o);
+  const DistReport r = build_dist_report(opts(3, 1000, 1));
   ASSERT_TRUE(r.movement.has_value());
   EXPECT_EQ(r.movement->moved_keys, 243u);
   const std::string out = format_dist(r, DistFormat::kTable);
@@ -50,10 +55,7 @@ TEST(DistReport, MovementThreeToFour) {
 }
 
 TEST(DistReport, RemoveTakesTheLastNodesAndAddAndRemoveCombine) {
-  DistOptions o;
-  o.nodes = 4;
-  o.keys = 2000;
-  o.remove = 1;
+  DistOptions o = opts(4, 2000, 0, 1);
   DistReport r = build_dist_report(o);
   ASSERT_EQ(r.after->per_node.size(), 3u);
   EXPECT_EQ(r.after->per_node.back().id, "node3");
@@ -65,9 +67,7 @@ TEST(DistReport, RemoveTakesTheLastNodesAndAddAndRemoveCombine) {
 }
 
 TEST(DistReport, CsvHasOneRowPerNodeAndState) {
-  DistOptions o;
-  o.nodes = 2;
-  o.keys = 10;
+  DistOptions o = opts(2, 10);
   EXPECT_EQ(format_dist(build_dist_report(o), DistFormat::kCsv).rfind("state,node,alive,keys,share,arc_share\n", 0),
             0u);
   o.add = 1;
@@ -77,11 +77,7 @@ TEST(DistReport, CsvHasOneRowPerNodeAndState) {
 }
 
 TEST(DistReport, JsonHasTheRequiredFields) {
-  DistOptions o;
-  o.nodes = 3;
-  o.keys = 1000;
-  o.add = 1;
-  const std::string json = format_dist(build_dist_report(o), DistFormat::kJson);
+  const std::string json = format_dist(build_dist_report(opts(3, 1000, 1)), DistFormat::kJson);
   for (const char* field : {"\"nodes\":4", "\"keys\":1000", "\"avg\":250", "\"min\":", "\"max\":", "\"load_factor\":",
                             "\"stddev\":", "\"per_node\":{\"node1\":", "\"moved_fraction\":0.243", "\"before\":{"}) {
     EXPECT_NE(json.find(field), std::string::npos) << field << " in " << json;

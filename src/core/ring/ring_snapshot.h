@@ -69,29 +69,14 @@ class RingSnapshot {
   // Index of the first vnode whose position is >= h, wrapping to 0.
   // Precondition: vnode_count() > 0.
   std::size_t successor(std::uint64_t h) const {
-    const Points& p = *points_;
-    std::size_t i = p.table[h >> p.shift];
-    // Sorted, so the number of the next two positions below h is the step;
-    // both loads issue at once. Two sentinels make them safe at the end.
-    const std::size_t step = std::size_t{p.positions[i] < h} + std::size_t{p.positions[i + 1] < h};
-    i += step;
-    if (step == 2) [[unlikely]] {
-      while (p.positions[i] < h) ++i;  // a crowded bucket; the sentinel stops it
-    }
-    return i == p.size ? 0 : i;
+    const std::size_t i = search(h);
+    return i == points_->size ? 0 : i;
   }
 
   // The owner of the key: the first alive node clockwise; kNoNode if none.
   NodeIndex primary_for_hash(std::uint64_t h) const {
     if (alive_count_ != nodes_.size()) return primary_with_dead(h);
-    const Points& p = *points_;
-    std::size_t i = p.table[h >> p.shift];
-    const std::size_t step = std::size_t{p.positions[i] < h} + std::size_t{p.positions[i + 1] < h};
-    i += step;
-    if (step == 2) [[unlikely]] {
-      while (p.positions[i] < h) ++i;
-    }
-    return p.owners[i];  // owners[size] repeats owners[0]: the wrap needs no branch
+    return points_->owners[search(h)];  // owners[size] repeats owners[0]: the wrap needs no branch
   }
   NodeIndex primary(std::string_view key) const { return primary_for_hash(hash(key)); }
 
@@ -116,6 +101,19 @@ class RingSnapshot {
   };
   static std::shared_ptr<const Points> make_points(std::vector<std::uint64_t> positions,
                                                    std::vector<NodeIndex> owners);
+  // Index of the first position >= h, or size when h is past the last one.
+  std::size_t search(std::uint64_t h) const {
+    const Points& p = *points_;
+    std::size_t i = p.table[h >> p.shift];
+    // Sorted, so the number of the next two positions below h is the step;
+    // both loads issue at once. Two sentinels make them safe at the end.
+    const std::size_t step = std::size_t{p.positions[i] < h} + std::size_t{p.positions[i + 1] < h};
+    i += step;
+    if (step == 2) [[unlikely]] {
+      while (p.positions[i] < h) ++i;  // a crowded bucket; the sentinel stops it
+    }
+    return i;
+  }
   NodeIndex first_alive_from(std::size_t i) const;
   NodeIndex primary_with_dead(std::uint64_t h) const;
   void count_alive();
