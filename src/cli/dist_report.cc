@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/ring/hash_ring.h"
+#include "core/ring/ring_snapshot.h"
 
 namespace hcsim::cli {
 namespace {
@@ -102,34 +103,32 @@ core::Status validate(const DistOptions& o) {
   return core::Status::ok();
 }
 
+// A ring of the given node numbers, built in one pass (O(P log P)): the
+// report needs no concurrent HashRing, and adding nodes one by one would
+// rebuild the ring each time.
+core::RingSnapshot build_ring(const DistOptions& o, const std::vector<std::uint32_t>& numbers) {
+  std::vector<core::RingSnapshot::NodeEntry> entries;
+  entries.reserve(numbers.size());
+  for (const std::uint32_t i : numbers) entries.push_back({node_name(i), o.vnodes, true});
+  return core::RingSnapshot(o.hash, std::move(entries));
+}
+
 DistReport build_dist_report(const DistOptions& o) {
   assert(validate(o).is_ok());
-  core::HashRingConfig config;
-  config.vnodes_per_node = o.vnodes;
-  config.hash = o.hash;
-  core::HashRing ring(config);
-  for (std::uint32_t i = 1; i <= o.nodes; ++i) {
-    const core::Status s = ring.add_node(node_name(i));
-    assert(s.is_ok());
-  }
+  std::vector<std::uint32_t> numbers;
+  for (std::uint32_t i = 1; i <= o.nodes; ++i) numbers.push_back(i);
+  const core::RingSnapshot before = build_ring(o, numbers);
   const core::KeySet keys = core::KeySet::sequential(o.keys);
   DistReport report;
   report.options = o;
-  const auto before = ring.snapshot();
-  report.before = core::analyze_distribution(*before, keys);
+  report.before = core::analyze_distribution(before, keys);
   if (o.add == 0 && o.remove == 0) return report;
 
-  for (std::uint32_t i = o.nodes + 1; i <= o.nodes + o.add; ++i) {
-    const core::Status s = ring.add_node(node_name(i));
-    assert(s.is_ok());
-  }
-  for (std::uint32_t i = o.nodes - o.remove + 1; i <= o.nodes; ++i) {
-    const core::Status s = ring.remove_node(node_name(i));
-    assert(s.is_ok());
-  }
-  const auto after = ring.snapshot();
-  report.after = core::analyze_distribution(*after, keys);
-  report.movement = core::compare_owners(*before, *after, keys);
+  numbers.resize(o.nodes - o.remove);  // removes node(N-R+1)..nodeN
+  for (std::uint32_t i = o.nodes + 1; i <= o.nodes + o.add; ++i) numbers.push_back(i);
+  const core::RingSnapshot after = build_ring(o, numbers);
+  report.after = core::analyze_distribution(after, keys);
+  report.movement = core::compare_owners(before, after, keys);
   return report;
 }
 

@@ -5,6 +5,9 @@
 #include <cmath>
 
 #include <Eigen/Core>
+#include <absl/container/flat_hash_map.h>
+
+#include "core/util/absl_compat.h"
 
 namespace hcsim::core {
 
@@ -64,12 +67,20 @@ DistributionStats analyze_distribution(const RingSnapshot& ring, const KeySet& k
 }
 
 namespace {
-// For each node of `from`, its index in `to` (by id), or kNoNode.
+// For each node of `from`, its index in `to` (by id), or kNoNode: O(nodes).
 std::vector<NodeIndex> map_nodes(const RingSnapshot& from, const RingSnapshot& to) {
-  std::vector<NodeIndex> map(from.node_count());
-  for (NodeIndex i = 0; i < from.node_count(); ++i) map[i] = to.find_node(from.node_id(i));
+  absl::flat_hash_map<absl::string_view, NodeIndex> index_in_to;
+  index_in_to.reserve(to.node_count());
+  for (NodeIndex i = 0; i < to.node_count(); ++i) index_in_to.emplace(to_absl(to.node_id(i)), i);
+  std::vector<NodeIndex> map(from.node_count(), kNoNode);
+  for (NodeIndex i = 0; i < from.node_count(); ++i) {
+    if (const auto it = index_in_to.find(to_absl(from.node_id(i))); it != index_in_to.end()) map[i] = it->second;
+  }
   return map;
 }
+
+// The share of the hash space whose primary differs, given map_nodes(before, after).
+double changed_arc_share(const RingSnapshot& before, const RingSnapshot& after, const std::vector<NodeIndex>& map);
 }  // namespace
 
 MovementStats compare_owners(const RingSnapshot& before, const RingSnapshot& after, const KeySet& keys) {
@@ -84,11 +95,16 @@ MovementStats compare_owners(const RingSnapshot& before, const RingSnapshot& aft
   });
   m.moved_fraction =
       m.total_keys == 0 ? 0.0 : static_cast<double>(m.moved_keys) / static_cast<double>(m.total_keys);
-  m.expected_fraction = changed_arc_share(before, after);
+  m.expected_fraction = changed_arc_share(before, after, map);
   return m;
 }
 
 double changed_arc_share(const RingSnapshot& before, const RingSnapshot& after) {
+  return changed_arc_share(before, after, map_nodes(before, after));
+}
+
+namespace {
+double changed_arc_share(const RingSnapshot& before, const RingSnapshot& after, const std::vector<NodeIndex>& map) {
   if (before.hash_kind() != after.hash_kind()) return 1.0;
   // Walk the union of both rings' points: between consecutive boundaries the
   // owner in each state is constant, so compare owners once per segment.
@@ -101,7 +117,6 @@ double changed_arc_share(const RingSnapshot& before, const RingSnapshot& after) 
   std::sort(bounds.begin(), bounds.end());
   bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
   if (bounds.empty()) return 0.0;
-  const std::vector<NodeIndex> map = map_nodes(before, after);
   constexpr double kSpace = 18446744073709551616.0;  // 2^64
   double changed = 0.0;
   for (std::size_t i = 0; i < bounds.size(); ++i) {
@@ -115,5 +130,7 @@ double changed_arc_share(const RingSnapshot& before, const RingSnapshot& after) 
   }
   return changed / kSpace;
 }
+
+}  // namespace
 
 }  // namespace hcsim::core

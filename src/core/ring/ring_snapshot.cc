@@ -4,6 +4,7 @@
 #include <bit>
 #include <cassert>
 #include <charconv>
+#include <cstring>
 #include <limits>
 #include <numeric>
 
@@ -22,25 +23,33 @@ struct Point {
 }  // namespace
 
 namespace {
-// The position of vnode v of node id, without building a std::string.
+// Calls fn with "<id>:<v>", the one place that format lives. Ids up to
+// kMaxNodeIdBytes (all that HashRing accepts) use a stack buffer.
+template <typename Fn>
+auto with_vnode_key(std::string_view id, std::uint32_t v, Fn&& fn) {
+  char digits[10];
+  const auto res = std::to_chars(digits, digits + sizeof(digits), v);
+  const std::string_view number(digits, static_cast<std::size_t>(res.ptr - digits));
+  if (id.size() <= kMaxNodeIdBytes) {
+    char buf[kMaxVnodeKeyBytes];
+    std::memcpy(buf, id.data(), id.size());
+    buf[id.size()] = ':';
+    std::memcpy(buf + id.size() + 1, number.data(), number.size());
+    return fn(std::string_view(buf, id.size() + 1 + number.size()));
+  }
+  std::string key;
+  key.reserve(id.size() + 1 + number.size());
+  key.append(id).append(1, ':').append(number);
+  return fn(std::string_view(key));
+}
+
 std::uint64_t vnode_position(HashKind hash, std::string_view id, std::uint32_t v) {
-  char buf[kMaxVnodeKeyBytes];
-  std::copy(id.begin(), id.end(), buf);
-  buf[id.size()] = ':';
-  const auto res = std::to_chars(buf + id.size() + 1, buf + sizeof(buf), v);
-  return hash_key(hash, std::string_view(buf, static_cast<std::size_t>(res.ptr - buf)));
+  return with_vnode_key(id, v, [hash](std::string_view key) { return hash_key(hash, key); });
 }
 }  // namespace
 
 std::string vnode_key(std::string_view id, std::uint32_t v) {
-  char digits[16];
-  const auto res = std::to_chars(digits, digits + sizeof(digits), v);
-  std::string key;
-  key.reserve(id.size() + 1 + static_cast<std::size_t>(res.ptr - digits));
-  key.append(id);
-  key.push_back(':');
-  key.append(digits, res.ptr);
-  return key;
+  return with_vnode_key(id, v, [](std::string_view key) { return std::string(key); });
 }
 
 RingSnapshot::RingSnapshot(HashKind hash) : hash_(hash), points_(make_points({}, {})) {}

@@ -119,6 +119,8 @@ TEST(RingSnapshot, SingleVnodeOwnsEverything) {
 TEST(RingSnapshot, VnodeKeyIsTheSeedFormat) {
   EXPECT_EQ(vnode_key("node1", 0), "node1:0");
   EXPECT_EQ(vnode_key("a:b", 4294967295u), "a:b:4294967295");
+  const std::string long_id(1000, 'x');  // past HashRing's limit: still formatted whole
+  EXPECT_EQ(vnode_key(long_id, 7), long_id + ":7");
 }
 
 }  // namespace
