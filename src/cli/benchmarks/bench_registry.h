@@ -17,6 +17,8 @@ struct BenchSpec {
 };
 
 std::vector<BenchSpec> ring_benchmarks();
+std::vector<BenchSpec> filter_benchmarks();
+std::vector<BenchSpec> store_benchmarks();
 
 // Every benchmark, in the order --list prints them.
 std::vector<BenchSpec> all_benchmarks();

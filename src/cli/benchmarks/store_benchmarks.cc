@@ -1,0 +1,4 @@
+#include "cli/benchmarks/bench_registry.h"
+namespace hcsim::cli {
+std::vector<BenchSpec> store_benchmarks() { return {}; }
+}  // namespace hcsim::cli

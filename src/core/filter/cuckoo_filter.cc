@@ -1,0 +1,1 @@
+#include "core/filter/cuckoo_filter.h"

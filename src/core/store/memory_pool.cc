@@ -1,0 +1,1 @@
+#include "core/store/memory_pool.h"

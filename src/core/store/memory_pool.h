@@ -1,0 +1,104 @@
+// MemoryPool: owns the memory that a store's keys and values live in. A
+// size-class (slab) allocator over 64 KiB pages: every allocation is charged
+// at its size class, so the budget counts allocator rounding; owners charge
+// their index structures through charge_external() so the budget covers
+// everything they hold. Not thread-safe: one owner (a store shard) drives it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/util/result.h"
+#include "core/util/status.h"
+
+namespace hcsim::core {
+
+enum class PressureLevel : std::uint8_t { kNormal, kWarning, kCritical, kPanic };
+
+struct MemoryPoolConfig {
+  std::string name;
+  std::uint64_t max_bytes = 0;
+  double warning_threshold = 0.85;
+  double critical_threshold = 0.90;
+  double panic_threshold = 0.95;
+};
+
+struct MemoryPoolStats {
+  std::string name;
+  std::uint64_t max_bytes = 0;
+  std::uint64_t used_bytes = 0;       // charged: chunks at their class size + external
+  std::uint64_t available_bytes = 0;  // max - used (0 when over after a resize race)
+  double pressure = 0.0;              // used / max
+  std::uint64_t requested_bytes = 0;  // sum of sizes asked for by live allocations
+  std::uint64_t external_bytes = 0;   // charged through charge_external
+  std::uint64_t reserved_bytes = 0;   // bytes of pages and large blocks held from the system
+  std::uint64_t internal_fragmentation_bytes = 0;  // charged chunk bytes - requested bytes
+  std::uint64_t live_allocations = 0;
+  std::uint64_t total_allocations = 0;
+  std::uint64_t total_frees = 0;
+  std::uint64_t failures = 0;
+  double warning_threshold = 0.0;
+  double critical_threshold = 0.0;
+  double panic_threshold = 0.0;
+};
+
+class MemoryPool {
+ public:
+  using PressureHandler = std::function<void(PressureLevel level, double pressure)>;
+
+  // Errors: "pool name cannot be empty", "pool max size must be greater than
+  // 0", and the threshold rules of set_thresholds.
+  static Result<std::unique_ptr<MemoryPool>> create(MemoryPoolConfig config);
+  ~MemoryPool();
+  MemoryPool(const MemoryPool&) = delete;
+  MemoryPool& operator=(const MemoryPool&) = delete;
+
+  // The size class an allocation of n bytes is charged at (n == 0 is valid).
+  static std::size_t charged_size(std::size_t n);
+  // Whether allocate(n) would succeed now.
+  bool fits(std::size_t n) const { return used_bytes_ + charged_size(n) <= max_bytes_; }
+
+  // Memory for n bytes, aligned to 8, or nullptr (and failures++) when the
+  // charge would exceed max_bytes.
+  void* allocate(std::size_t n);
+  // Returns memory from allocate(n); n must be the size asked for.
+  void deallocate(void* p, std::size_t n);
+
+  // Charges (delta > 0) or releases (delta < 0) bytes the owner holds outside
+  // the pool. Charging never fails: the owner evicts to get back under max.
+  void charge_external(std::int64_t delta);
+
+  // Each threshold in [0,1] ("thresholds must be between 0.0 and 1.0") and
+  // warning < critical < panic ("thresholds must be ordered: warning <
+  // critical < panic").
+  Status set_thresholds(double warning, double critical, double panic);
+  // Called synchronously when pressure rises into a higher level than last
+  // reported (once per crossing, not per allocation); only the highest level
+  // reached is reported. The level re-arms when pressure falls back below it.
+  void set_pressure_handler(PressureHandler handler);
+  // New maximum: "invalid pool size: 0" for zero, "cannot resize below
+  // current usage: <new> < <used>" below use.
+  Status resize(std::uint64_t new_max_bytes);
+
+  const std::string& name() const { return name_; }
+  std::uint64_t max_bytes() const { return max_bytes_; }
+  std::uint64_t used_bytes() const { return used_bytes_; }
+  std::uint64_t available_bytes() const { return used_bytes_ >= max_bytes_ ? 0 : max_bytes_ - used_bytes_; }
+  double pressure() const { return static_cast<double>(used_bytes_) / static_cast<double>(max_bytes_); }
+  PressureLevel level() const;
+  MemoryPoolStats stats() const;
+
+ private:
+  struct Impl;
+  MemoryPool(std::string name, std::uint64_t max_bytes);
+
+  std::string name_;
+  std::uint64_t max_bytes_ = 0;
+  std::uint64_t used_bytes_ = 0;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hcsim::core
