@@ -1,8 +1,11 @@
 // MemoryPool: owns the memory that a store's keys and values live in. A
-// size-class (slab) allocator over 64 KiB pages: every allocation is charged
-// at its size class, so the budget counts allocator rounding; owners charge
-// their index structures through charge_external() so the budget covers
-// everything they hold. Not thread-safe: one owner (a store shard) drives it.
+// size-class (slab) allocator over spans of 64 KiB - 1 MiB mapped from the
+// kernel (one class per span; above 16 KiB, dedicated blocks): every
+// allocation is charged at its size class, so the budget counts allocator
+// rounding; owners charge their index structures through charge_external() so
+// the budget covers everything they hold. Freed chunks are reused by the same
+// class; empty spans go to a small bounded cache or their pages back to the
+// kernel. Not thread-safe: one owner (a store shard) drives it.
 #pragma once
 
 #include <cstddef>
@@ -34,7 +37,9 @@ struct MemoryPoolStats {
   double pressure = 0.0;              // used / max
   std::uint64_t requested_bytes = 0;  // sum of sizes asked for by live allocations
   std::uint64_t external_bytes = 0;   // charged through charge_external
-  std::uint64_t reserved_bytes = 0;   // bytes of pages and large blocks held from the system
+  std::uint64_t reserved_bytes = 0;   // bytes of spans (cached ones too) and large blocks held
+  std::uint64_t touched_bytes = 0;    // of those, pages written since last returned: an upper
+                                      // bound on the pool's resident memory
   std::uint64_t internal_fragmentation_bytes = 0;  // charged chunk bytes - requested bytes
   std::uint64_t live_allocations = 0;
   std::uint64_t total_allocations = 0;
@@ -51,20 +56,27 @@ class MemoryPool {
 
   // Errors: "pool name cannot be empty", "pool max size must be greater than
   // 0", and the threshold rules of set_thresholds.
+  // Also "pool max size must be at most 1099511627776 bytes" above kMaxPoolBytes.
   static Result<std::unique_ptr<MemoryPool>> create(MemoryPoolConfig config);
+  static constexpr std::uint64_t kMaxPoolBytes = std::uint64_t{1} << 40;  // 1 TiB
   ~MemoryPool();
   MemoryPool(const MemoryPool&) = delete;
   MemoryPool& operator=(const MemoryPool&) = delete;
 
   // The size class an allocation of n bytes is charged at (n == 0 is valid).
   static std::size_t charged_size(std::size_t n);
-  // Whether allocate(n) would succeed now.
-  bool fits(std::size_t n) const { return used_bytes_ + charged_size(n) <= max_bytes_; }
+  // Whether allocate(n) would succeed now (overflow-safe: used may exceed max
+  // after external charges, and charged_size saturates for absurd n).
+  bool fits(std::size_t n) const {
+    return used_bytes_ <= max_bytes_ && charged_size(n) <= max_bytes_ - used_bytes_;
+  }
 
-  // Memory for n bytes, aligned to 8, or nullptr (and failures++) when the
-  // charge would exceed max_bytes.
+  // Memory for n bytes, aligned to 8 (to 16 when charged_size(n) is a
+  // multiple of 16, as it is for every n > 120), or nullptr (and failures++)
+  // when the charge would exceed max_bytes. O(1).
   void* allocate(std::size_t n);
-  // Returns memory from allocate(n); n must be the size asked for.
+  // Returns memory from allocate(n); n must be the size asked for (the span
+  // is found from it). nullptr is ignored. O(1).
   void deallocate(void* p, std::size_t n);
 
   // Charges (delta > 0) or releases (delta < 0) bytes the owner holds outside
@@ -80,7 +92,8 @@ class MemoryPool {
   // reached is reported. The level re-arms when pressure falls back below it.
   void set_pressure_handler(PressureHandler handler);
   // New maximum: "invalid pool size: 0" for zero, "cannot resize below
-  // current usage: <new> < <used>" below use.
+  // current usage: <new> < <used>" below use, the kMaxPoolBytes rule above it.
+  // Shrinking can raise pressure into a new level: the handler fires then too.
   Status resize(std::uint64_t new_max_bytes);
 
   const std::string& name() const { return name_; }
@@ -94,6 +107,11 @@ class MemoryPool {
  private:
   struct Impl;
   MemoryPool(std::string name, std::uint64_t max_bytes);
+  void* allocate_large(std::size_t n);
+  void deallocate_large(void* p, std::size_t n);
+  // Re-derives the reported level after used or the thresholds changed, and
+  // fires the handler when it rose.
+  void update_pressure();
 
   std::string name_;
   std::uint64_t max_bytes_ = 0;
