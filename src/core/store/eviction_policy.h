@@ -67,6 +67,9 @@ class EvictionPolicy {
   virtual std::size_t memory_bytes() const = 0;
   // false only for noeviction.
   virtual bool evicts() const { return true; }
+  // Optional: pre-sizes per-id metadata for ids below `ids`, so that a store
+  // that knows its entry capacity never grows these arrays on the hot path.
+  virtual void reserve(std::size_t /*ids*/) {}
 };
 
 // Builds the named policy; an unknown name or invalid setting is an error
