@@ -14,7 +14,7 @@ namespace hcsim::cli {
 
 std::vector<BenchSpec> all_benchmarks() {
   std::vector<BenchSpec> all = ring_benchmarks();
-  for (auto family : {filter_benchmarks, store_benchmarks}) {
+  for (auto family : {filter_benchmarks, store_benchmarks, sim_benchmarks}) {
     std::vector<BenchSpec> more = family();
     all.insert(all.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
   }

@@ -19,6 +19,7 @@ struct BenchSpec {
 std::vector<BenchSpec> ring_benchmarks();
 std::vector<BenchSpec> filter_benchmarks();
 std::vector<BenchSpec> store_benchmarks();
+std::vector<BenchSpec> sim_benchmarks();
 
 // Every benchmark, in the order --list prints them.
 std::vector<BenchSpec> all_benchmarks();

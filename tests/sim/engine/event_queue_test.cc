@@ -1,0 +1,381 @@
+#include "sim/engine/event_queue.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/runtime/random.h"
+
+namespace hcsim::sim {
+namespace {
+
+// Runs the next event with time <= limit (its time into *time); false if none.
+bool run_one(EventQueue& q, TimeNs limit, TimeNs* time = nullptr) {
+  return q.run_next(limit, [time](TimeNs t) {
+    if (time != nullptr) *time = t;
+  });
+}
+constexpr TimeNs kForever = std::numeric_limits<TimeNs>::max();
+
+TEST(CallbackTest, SmallCapturesAreInlineBigOnesOnTheHeapBothRun) {
+  int calls = 0;
+  Callback small([&calls] { ++calls; });
+  EXPECT_TRUE(small.stored_inline());
+  std::array<char, 64> big_payload{};
+  big_payload[63] = 5;
+  Callback big([&calls, big_payload] { calls += big_payload[63]; });
+  EXPECT_FALSE(big.stored_inline());
+  small();
+  big();
+  EXPECT_EQ(calls, 6);
+  Callback empty;
+  EXPECT_FALSE(empty);
+  EXPECT_TRUE(small);
+}
+
+TEST(CallbackTest, MovesAndDestroysCapturesExactlyOnce) {
+  auto token = std::make_shared<int>(7);
+  {
+    Callback inline_cb([token] { EXPECT_EQ(*token, 7); });  // 16 bytes, not trivially copyable
+    std::array<char, 64> pad{};
+    Callback heap_cb([token, pad] { EXPECT_EQ(pad[0], 0); });
+    EXPECT_TRUE(inline_cb.stored_inline());
+    EXPECT_FALSE(heap_cb.stored_inline());
+    EXPECT_EQ(token.use_count(), 3);
+    Callback moved(std::move(inline_cb));
+    Callback moved_heap;
+    moved_heap = std::move(heap_cb);
+    EXPECT_FALSE(inline_cb);  // NOLINT(bugprone-use-after-move): the moved-from state is specified
+    EXPECT_FALSE(heap_cb);    // NOLINT(bugprone-use-after-move)
+    EXPECT_EQ(token.use_count(), 3);
+    moved();
+    moved_heap();
+    moved.reset();
+    EXPECT_EQ(token.use_count(), 2);
+  }
+  EXPECT_EQ(token.use_count(), 1);
+}
+
+TEST(CallbackTest, ACallbackIsMovedInNotWrapped) {
+  int calls = 0;
+  Callback inner([&calls] { ++calls; });
+  Callback outer;
+  outer.emplace(std::move(inner));
+  EXPECT_TRUE(outer.stored_inline());  // wrapping would need 48 bytes: heap
+  outer();
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(CallbackTest, MoveOnlyCapture) {
+  auto owned = std::make_unique<int>(41);
+  int seen = 0;
+  Callback cb([p = std::move(owned), &seen] { seen = *p + 1; });
+  Callback other(std::move(cb));
+  other();
+  EXPECT_EQ(seen, 42);
+}
+
+TEST(EventQueueTest, PopsInTimeOrder) {
+  EventQueue q;
+  std::vector<int> order;
+  const TimeNs times[] = {50, 10, 30, 20, 40, 1'000'000'007, 64, 63, 4096};
+  for (int i = 0; i < 9; ++i) {
+    ASSERT_NE(q.push(times[i], [&order, i] { order.push_back(i); }), kInvalidEventId);
+  }
+  EXPECT_EQ(q.size(), 9u);
+  std::vector<TimeNs> seen;
+  TimeNs t = 0;
+  while (run_one(q, kForever, &t)) seen.push_back(t);
+  EXPECT_EQ(order, (std::vector<int>{1, 3, 2, 4, 0, 7, 6, 8, 5}));
+  EXPECT_EQ(seen, (std::vector<TimeNs>{10, 20, 30, 40, 50, 63, 64, 4096, 1'000'000'007}));
+  EXPECT_TRUE(q.empty());
+}
+
+TEST(EventQueueTest, EqualTimesRunInPushOrder) {
+  EventQueue q;
+  std::vector<int> order;
+  // 300 events at one time, interleaved with others; pushed while `last` is
+  // far below, so they are re-filed (moved) several times before they run.
+  for (int i = 0; i < 300; ++i) {
+    q.push(1'000'000, [&order, i] { order.push_back(i); });
+    q.push(1'000'000 + 1 + i, [&order, i] { order.push_back(1000 + i); });
+    q.push(999'000 - i, [&order, i] { order.push_back(-1 - i); });
+  }
+  while (run_one(q, kForever)) {
+  }
+  ASSERT_EQ(order.size(), 900u);
+  for (int i = 0; i < 300; ++i) {
+    EXPECT_EQ(order[static_cast<std::size_t>(i)], -300 + i);         // 998'701 .. 999'000
+    EXPECT_EQ(order[static_cast<std::size_t>(300 + i)], i);          // 1'000'000, push order
+    EXPECT_EQ(order[static_cast<std::size_t>(600 + i)], 1000 + i);   // 1'000'001 ..
+  }
+  EXPECT_GT(q.moves(), 0u);
+}
+
+TEST(EventQueueTest, EqualTimesPushedAtDifferentMomentsKeepPushOrder) {
+  EventQueue q;
+  std::vector<char> order;
+  q.push(5000, [&order] { order.push_back('a'); });
+  q.push(100, [&order, &q] {
+    order.push_back('x');
+    q.push(5000, [&order] { order.push_back('c'); });  // pushed after 'a' and 'b'
+    q.push(300, [&order, &q] {
+      order.push_back('y');
+      q.push(5000, [&order] { order.push_back('d'); });
+    });
+  });
+  q.push(5000, [&order] { order.push_back('b'); });
+  while (run_one(q, kForever)) {
+  }
+  EXPECT_EQ(std::string(order.begin(), order.end()), "xyabcd");
+}
+
+TEST(EventQueueTest, ExtremeTimes) {
+  EventQueue q;
+  std::vector<TimeNs> seen;
+  const TimeNs lo = std::numeric_limits<TimeNs>::min();
+  for (TimeNs t : {kForever, TimeNs{0}, lo, TimeNs{-5}, TimeNs{5}}) q.push(t, [] {});
+  TimeNs t = 0;
+  while (run_one(q, kForever, &t)) seen.push_back(t);
+  EXPECT_EQ(seen, (std::vector<TimeNs>{lo, -5, 0, 5, kForever}));
+}
+
+TEST(EventQueueTest, LimitIsInclusiveAndNothingLaterRuns) {
+  EventQueue q;
+  int ran = 0;
+  q.push(10, [&ran] { ran += 1; });
+  q.push(20, [&ran] { ran += 10; });
+  q.push(4000, [&ran] { ran += 100; });
+  EXPECT_TRUE(run_one(q, 15));
+  EXPECT_FALSE(run_one(q, 15));
+  EXPECT_FALSE(run_one(q, 19));
+  EXPECT_EQ(ran, 1);
+  EXPECT_LE(q.last_time(), 19);
+  EXPECT_TRUE(run_one(q, 20));
+  EXPECT_FALSE(run_one(q, 3999));
+  EXPECT_EQ(ran, 11);
+  EXPECT_TRUE(run_one(q, 4000));
+  EXPECT_EQ(ran, 111);
+}
+
+TEST(EventQueueTest, RefusesTimesBeforeTheLastPopped) {
+  EventQueue q;
+  q.push(100, [] {});
+  ASSERT_TRUE(run_one(q, kForever));
+  EXPECT_EQ(q.last_time(), 100);
+  EXPECT_EQ(q.push(99, [] {}), kInvalidEventId);
+  EXPECT_EQ(q.size(), 0u);
+  EXPECT_NE(q.push(100, [] {}), kInvalidEventId);
+}
+
+TEST(EventQueueTest, CancelSemantics) {
+  EventQueue q;
+  int ran = 0;
+  const EventId a = q.push(10, [&ran] { ran += 1; });
+  const EventId b = q.push(20, [&ran] { ran += 10; });
+  EXPECT_TRUE(q.cancel(a));
+  EXPECT_FALSE(q.cancel(a));  // twice
+  EXPECT_FALSE(q.cancel(kInvalidEventId));
+  EXPECT_FALSE(q.cancel(12345));               // a slot never used
+  EXPECT_FALSE(q.cancel(b + (1ULL << 32)));    // b's slot, wrong generation
+  EXPECT_EQ(q.size(), 1u);
+  // a's slot is reused; a's id must not reach the new event.
+  const EventId c = q.push(30, [&ran] { ran += 100; });
+  EXPECT_NE(c, a);
+  EXPECT_EQ(c & 0xffffffffULL, a & 0xffffffffULL);
+  EXPECT_FALSE(q.cancel(a));
+  EXPECT_TRUE(run_one(q, kForever));
+  EXPECT_FALSE(q.cancel(b));  // already ran
+  EXPECT_TRUE(run_one(q, kForever));
+  EXPECT_FALSE(run_one(q, kForever));
+  EXPECT_EQ(ran, 110);
+}
+
+TEST(EventQueueTest, CapacityIsBoundedAndFreedByRunAndCancel) {
+  EventQueue q(EventQueue::Options{.max_pending = 4});
+  EXPECT_EQ(q.max_pending(), 4u);
+  std::vector<EventId> ids;
+  for (int i = 0; i < 4; ++i) ids.push_back(q.push(i, [] {}));
+  for (EventId id : ids) EXPECT_NE(id, kInvalidEventId);
+  EXPECT_EQ(q.push(10, [] {}), kInvalidEventId);
+  EXPECT_EQ(q.size(), 4u);
+  EXPECT_TRUE(run_one(q, kForever));
+  EXPECT_NE(q.push(10, [] {}), kInvalidEventId);
+  EXPECT_EQ(q.push(11, [] {}), kInvalidEventId);
+  EXPECT_TRUE(q.cancel(ids[3]));
+  EXPECT_NE(q.push(11, [] {}), kInvalidEventId);
+  EXPECT_EQ(q.size(), 4u);
+
+  EventQueue zero(EventQueue::Options{.max_pending = 0});  // clamped to 1
+  EXPECT_EQ(zero.max_pending(), 1u);
+  EXPECT_NE(zero.push(1, [] {}), kInvalidEventId);
+  EXPECT_EQ(zero.push(2, [] {}), kInvalidEventId);
+}
+
+TEST(EventQueueTest, TombstonesAreSweptSoEntriesStayBounded) {
+  EventQueue q;
+  std::vector<EventId> ids;
+  for (int i = 0; i < 10'000; ++i) ids.push_back(q.push(1'000'000 + 7 * i, [] {}));
+  for (int i = 0; i < 10'000; ++i) {
+    if (i % 1000 != 0) {
+      ASSERT_TRUE(q.cancel(ids[static_cast<std::size_t>(i)]));
+    }
+    ASSERT_LE(q.entries(), 2 * q.size() + EventQueue::kSweepMin + 1);
+  }
+  EXPECT_EQ(q.size(), 10u);
+  EXPECT_GE(q.sweeps(), 1u);
+  TimeNs next = 0;
+  ASSERT_TRUE(q.next_time(next));
+  EXPECT_EQ(next, 1'000'000);
+  std::vector<TimeNs> seen;
+  TimeNs t = 0;
+  while (run_one(q, kForever, &t)) seen.push_back(t);
+  ASSERT_EQ(seen.size(), 10u);
+  for (std::size_t i = 0; i < 10; ++i) EXPECT_EQ(seen[i], 1'000'000 + 7'000 * static_cast<TimeNs>(i));
+  EXPECT_EQ(q.entries(), 0u);
+}
+
+TEST(EventQueueTest, SweepsKeepEqualTimesInPushOrder) {
+  EventQueue q;
+  std::vector<int> order;
+  const auto sweep_with_cancels = [&q](TimeNs t, int n) {
+    std::vector<EventId> doomed;
+    for (int i = 0; i < n; ++i) doomed.push_back(q.push(t, [] { FAIL() << "cancelled event ran"; }));
+    const std::uint64_t before = q.sweeps();
+    for (EventId id : doomed) ASSERT_TRUE(q.cancel(id));
+    EXPECT_GT(q.sweeps(), before);
+  };
+  // 200 equal times in a high-level bucket, swept.
+  for (int i = 0; i < 200; ++i) q.push(1000, [&order, i] { order.push_back(i); });
+  sweep_with_cancels(5000, 400);
+  // Run one: the other 199 are re-filed into a level-0 bucket, partly popped.
+  ASSERT_TRUE(run_one(q, kForever));
+  ASSERT_TRUE(run_one(q, kForever));
+  sweep_with_cancels(6000, 400);
+  while (run_one(q, kForever)) {
+  }
+  ASSERT_EQ(order.size(), 200u);
+  for (int i = 0; i < 200; ++i) EXPECT_EQ(order[static_cast<std::size_t>(i)], i);
+}
+
+TEST(EventQueueTest, NextTimeSkipsCancelledAndChangesNothing) {
+  EventQueue q;
+  TimeNs t = 0;
+  EXPECT_FALSE(q.next_time(t));
+  const EventId a = q.push(70, [] {});
+  q.push(90, [] {});
+  q.cancel(a);
+  ASSERT_TRUE(q.next_time(t));
+  EXPECT_EQ(t, 90);
+  EXPECT_EQ(q.push(80, [] {}) != kInvalidEventId, true);  // still allowed: nothing was popped
+  ASSERT_TRUE(q.next_time(t));
+  EXPECT_EQ(t, 80);
+}
+
+TEST(EventQueueTest, CallbacksMayPushAndCancelWhileRunning) {
+  EventQueue q;
+  std::vector<int> order;
+  EventId victim = kInvalidEventId;
+  q.push(10, [&] {
+    order.push_back(1);
+    EXPECT_TRUE(q.cancel(victim));
+    q.push(10, [&order] { order.push_back(3); });  // same time: after those already queued
+  });
+  q.push(10, [&order] { order.push_back(2); });
+  victim = q.push(10, [&order] { order.push_back(99); });
+  while (run_one(q, kForever)) {
+  }
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+}
+
+// The reference: std::map keyed by (time, push sequence). One million random
+// operations (push, cancel, run with a limit), with delays drawn so that ties,
+// zero delays and large jumps are all common; phases alternate between growth
+// and drain so the queue size sweeps from 0 to a few thousand.
+TEST(EventQueueTest, MatchesReferenceOverOneMillionRandomOps) {
+  core::SeededRandom rng(20240611);
+  EventQueue q;
+  std::map<std::pair<TimeNs, std::uint64_t>, std::uint64_t> ref;  // -> label
+  std::map<std::uint64_t, std::pair<TimeNs, std::uint64_t>> key_of;  // label -> key, while pending
+  std::vector<std::pair<EventId, std::uint64_t>> issued;             // id, label
+  std::uint64_t seq = 0;
+  TimeNs floor = 0;  // pushes at or after this are always accepted
+  std::uint64_t ran_label = 0;
+  bool ran = false;
+
+  const auto delay = [&rng]() -> TimeNs {
+    switch (rng.uniform(5)) {
+      case 0: return 0;
+      case 1: return static_cast<TimeNs>(rng.uniform(4));
+      case 2: return static_cast<TimeNs>(rng.uniform(1000));
+      case 3: return static_cast<TimeNs>(rng.uniform(1'000'000));
+      default: return static_cast<TimeNs>(rng.uniform(1ULL << 40));
+    }
+  };
+
+  constexpr int kOps = 1'000'000;
+  for (int op = 0; op < kOps; ++op) {
+    // Phases of 20,000 ops: grow, cancel-heavy (sweeps), drain.
+    const int phase = (op / 20'000) % 3;
+    const std::uint64_t push_pct = phase == 0 ? 50 : phase == 1 ? 20 : 25;
+    const std::uint64_t cancel_pct = phase == 1 ? 60 : 15;
+    const std::uint64_t dice = rng.uniform(100);
+    if (dice < push_pct) {
+      const TimeNs t = floor + delay();
+      const std::uint64_t label = seq++;
+      const EventId id = q.push(t, [&ran, &ran_label, label] {
+        ran = true;
+        ran_label = label;
+      });
+      ASSERT_NE(id, kInvalidEventId);
+      ref.emplace(std::make_pair(t, label), label);
+      key_of.emplace(label, std::make_pair(t, label));
+      issued.emplace_back(id, label);
+    } else if (dice < push_pct + cancel_pct && !issued.empty()) {
+      // Mostly recent ids (likely pending), sometimes any (likely gone).
+      const std::size_t window = phase == 1 ? std::min<std::size_t>(issued.size(), 3000) : issued.size();
+      const auto& [id, label] = issued[issued.size() - 1 - rng.uniform(window)];
+      const auto it = key_of.find(label);
+      const bool pending = it != key_of.end();
+      ASSERT_EQ(q.cancel(id), pending);
+      if (pending) {
+        ref.erase(it->second);
+        key_of.erase(it);
+      }
+    } else {
+      const TimeNs limit = floor + (rng.uniform(4) == 0 ? kForever - floor : delay());
+      ran = false;
+      TimeNs t = 0;
+      const bool did = run_one(q, limit, &t);
+      const bool expect = !ref.empty() && ref.begin()->first.first <= limit;
+      ASSERT_EQ(did, expect) << "op " << op;
+      if (did) {
+        ASSERT_TRUE(ran);
+        ASSERT_EQ(ran_label, ref.begin()->second) << "op " << op;
+        ASSERT_EQ(t, ref.begin()->first.first);
+        key_of.erase(ran_label);
+        ref.erase(ref.begin());
+        floor = t;
+      } else if (limit != kForever) {
+        floor = limit;  // run_next may have advanced up to limit
+      }
+    }
+    ASSERT_EQ(q.size(), ref.size());
+    ASSERT_LE(q.last_time(), floor);
+    ASSERT_LE(q.entries(), 2 * q.size() + EventQueue::kSweepMin + 1);
+    if (issued.size() > 50'000) issued.erase(issued.begin(), issued.begin() + 25'000);
+  }
+  EXPECT_GT(q.moves(), 0u);
+  EXPECT_GT(q.sweeps(), 0u);
+}
+
+}  // namespace
+}  // namespace hcsim::sim
