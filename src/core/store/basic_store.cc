@@ -1,1 +1,485 @@
 #include "core/store/basic_store.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+#include <limits>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace hcsim::core {
+
+namespace {
+// The filter is sized for one key per this many budget bytes by default: no
+// entry (16-byte header, a key, its table slot and metadata) is smaller.
+constexpr std::uint64_t kBudgetBytesPerFilterItem = 64;
+constexpr std::uint64_t kMaxFilterItems = 1ULL << 32;
+}  // namespace
+
+Result<std::unique_ptr<BasicStore>> BasicStore::create(BasicStoreConfig config, const Clock& clock,
+                                                       RandomSource& random) {
+  if (config.name.empty()) return Status::error("store name cannot be empty");
+  if (config.max_memory_bytes == 0) return Status::error("max memory must be greater than 0");
+  if (config.default_ttl_ns < 0) return Status::error("default ttl must not be negative");
+  if (config.max_evictions_per_set == 0) return Status::error("max_evictions_per_set must be greater than 0");
+  if (config.expiry_sample_size == 0 || config.expiry_sample_size > 1024) {
+    return Status::error("expiry_sample_size must be between 1 and 1024");
+  }
+  if (config.expiry_max_rounds == 0 || config.expiry_max_rounds > 1024) {
+    return Status::error("expiry_max_rounds must be between 1 and 1024");
+  }
+  if (!(config.expiry_repeat_fraction >= 0.0 && config.expiry_repeat_fraction <= 1.0)) {
+    return Status::error("expiry_repeat_fraction must be between 0 and 1");
+  }
+  if (Status s = validate(config.eviction); !s.is_ok()) return s;
+
+  Result<std::unique_ptr<MemoryPool>> pool = MemoryPool::create({.name = config.name,
+                                                                  .max_bytes = config.max_memory_bytes});
+  if (!pool.is_ok()) return pool.status();
+  Result<std::unique_ptr<EvictionPolicy>> policy = make_eviction_policy(config.eviction, random);
+  if (!policy.is_ok()) return policy.status();
+
+  std::optional<CuckooFilter> filter;
+  if (config.filter_enabled) {
+    if (!(config.filter_false_positive_rate > 0.0 && config.filter_false_positive_rate < 1.0)) {
+      return Status::error("filter_false_positive_rate must be between 0 and 1");
+    }
+    std::uint64_t items = config.filter_expected_items;
+    if (items == 0) items = std::clamp<std::uint64_t>(config.max_memory_bytes / kBudgetBytesPerFilterItem, 64, kMaxFilterItems);
+    Result<CuckooFilter> f = CuckooFilter::create({.expected_items = items,
+                                                   .false_positive_rate = config.filter_false_positive_rate});
+    if (!f.is_ok()) return Status::error(fmt::format("filter: {}", f.status().message()));
+    filter.emplace(std::move(f).value());
+    if (filter->memory_bytes() > config.max_memory_bytes / 4) {
+      return Status::error(fmt::format(
+          "max memory {} bytes is too small for a filter of {} items ({} bytes); raise max memory or "
+          "lower filter_expected_items",
+          config.max_memory_bytes, items, filter->memory_bytes()));
+    }
+  }
+  auto store = std::unique_ptr<BasicStore>(new BasicStore(std::move(config), clock, random, std::move(pool).value(),
+                                                          std::move(policy).value(), std::move(filter)));
+  return store;
+}
+
+BasicStore::BasicStore(BasicStoreConfig config, const Clock& clock, RandomSource& random,
+                       std::unique_ptr<MemoryPool> pool, std::unique_ptr<EvictionPolicy> policy,
+                       std::optional<CuckooFilter> filter)
+    : name_(config.name),
+      config_(std::move(config)),
+      clock_(clock),
+      random_(random),
+      pool_(std::move(pool)),
+      policy_(std::move(policy)),
+      filter_(std::move(filter)),
+      table_(0, TableHash{&directory_}, TableEq{&directory_}) {
+  sync_index_charge();
+}
+
+BasicStore::~BasicStore() = default;  // the pool owns and frees every entry
+
+// --- accounting -----------------------------------------------------------
+
+// The table is charged for the capacity a table grown only by inserts would
+// have at the peak entry count since the last clear (load at most 7/8). Its
+// real capacity can differ slightly, and depends on the table's address
+// (Abseil salts its probe sequence per table), so charging it would make
+// eviction, and with it every simulation, depend on pointer values.
+std::size_t BasicStore::table_capacity_for(std::size_t entries) {
+  std::size_t cap = 15;
+  while (entries > cap - cap / 8) cap = cap * 2 + 1;
+  return cap;
+}
+
+std::uint64_t BasicStore::index_bytes() const {
+  // Vectors are charged by size, not capacity: capacity past the size is
+  // never touched, so it is not resident. The table's slots and control bytes
+  // all are (rehashing scatters entries over the whole array).
+  const std::uint64_t table_bytes =
+      peak_entries_ == 0 ? 0 : (table_capacity_for(peak_entries_) + 16) * (sizeof(EntryId) + 1);
+  return table_bytes + directory_.size() * sizeof(Entry*) + free_ids_.size() * sizeof(EntryId) +
+         policy_->memory_bytes() +
+         (filter_ ? filter_->memory_bytes() : 0);
+}
+
+void BasicStore::sync_index_charge() {
+  const std::uint64_t now_bytes = index_bytes();
+  pool_->charge_external(static_cast<std::int64_t>(now_bytes) - static_cast<std::int64_t>(index_charged_bytes_));
+  index_charged_bytes_ = now_bytes;
+}
+
+// Bytes the table's charge would grow by if one more key went in now.
+std::size_t BasicStore::table_growth_bytes() const {
+  const std::size_t n = table_.size() + 1;
+  if (n <= peak_entries_) return 0;
+  const std::size_t before = peak_entries_ == 0 ? 0 : table_capacity_for(peak_entries_) + 16;
+  const std::size_t after = table_capacity_for(n) + 16;
+  return (after - before) * (sizeof(EntryId) + 1);
+}
+
+// --- entries ---------------------------------------------------------------
+
+BasicStore::Entry* BasicStore::allocate_entry(const HashedKey& key, std::string_view payload,
+                                              std::uint64_t value_bytes, bool has_payload) {
+  const std::size_t chunk = sizeof(Entry) + key.key.size() + (has_payload ? value_bytes : 0);
+  void* mem = pool_->allocate(chunk);
+  if (mem == nullptr) return nullptr;
+  auto* e = static_cast<Entry*>(mem);
+  e->expire_at_ns = 0;
+  e->value_bytes = static_cast<std::uint32_t>(value_bytes);
+  e->key_bytes = static_cast<std::uint16_t>(key.key.size());
+  e->flags = has_payload ? kHasPayload : 0;
+  e->unused = 0;
+  if (!key.key.empty()) std::memcpy(e->key_data(), key.key.data(), key.key.size());
+  if (has_payload && !payload.empty()) std::memcpy(e->key_data() + key.key.size(), payload.data(), payload.size());
+  if (!has_payload) {
+    // Size-only: charge what the payload would have cost, so accounting is identical.
+    pool_->charge_external(static_cast<std::int64_t>(MemoryPool::charged_size(e->charged_bytes())) -
+                           static_cast<std::int64_t>(MemoryPool::charged_size(chunk)));
+  }
+  return e;
+}
+
+void BasicStore::free_entry(Entry* e) {
+  const std::size_t chunk = e->chunk_bytes();
+  if (!(e->flags & kHasPayload)) {
+    pool_->charge_external(static_cast<std::int64_t>(MemoryPool::charged_size(chunk)) -
+                           static_cast<std::int64_t>(MemoryPool::charged_size(e->charged_bytes())));
+  }
+  pool_->deallocate(e, chunk);
+}
+
+bool BasicStore::is_expired(const Entry& e, TimeNs now) const { return e.expire_at_ns != 0 && e.expire_at_ns <= now; }
+
+void BasicStore::set_expiry(EntryId id, TimeNs expire_at_ns) {
+  Entry* e = directory_[id];
+  if ((e->expire_at_ns != 0) != (expire_at_ns != 0)) {
+    if (expire_at_ns != 0) {
+      ++ttl_entries_;
+    } else {
+      --ttl_entries_;
+    }
+  }
+  e->expire_at_ns = expire_at_ns;
+}
+
+void BasicStore::remove_entry(EntryId id, std::uint64_t hash, RemoveReason reason) {
+  Entry* e = directory_[id];
+  set_expiry(id, 0);
+  const std::size_t erased = table_.erase(HashedKey(e->key(), hash));
+  assert(erased == 1);
+  (void)erased;
+  if (filter_ && (e->flags & kInFilter)) {
+    const bool removed = filter_->remove(hash);
+    assert(removed);
+    (void)removed;
+  }
+  policy_->on_remove(id, reason);
+  stats_.key_value_bytes -= e->key_bytes + e->value_bytes;
+  free_entry(e);
+  directory_[id] = nullptr;
+  free_ids_.push_back(id);
+}
+
+std::optional<EntryId> BasicStore::find_live(const HashedKey& key, TimeNs now) {
+  auto it = table_.find(key);
+  if (it == table_.end()) return std::nullopt;
+  const EntryId id = *it;
+  if (is_expired(*directory_[id], now)) {
+    remove_entry(id, key.hash, RemoveReason::kExpired);
+    ++stats_.expirations;
+    return std::nullopt;
+  }
+  return id;
+}
+
+bool BasicStore::evict_one(TimeNs now) {
+  const std::optional<EntryId> victim = policy_->victim(now);
+  if (!victim) return false;
+  const EntryId id = *victim;
+  assert(id < directory_.size() && directory_[id] != nullptr);
+  remove_entry(id, store_key_hash(directory_[id]->key()), RemoveReason::kEvicted);
+  ++stats_.evictions;
+  return true;
+}
+
+// --- operations --------------------------------------------------------------
+
+Status BasicStore::set(HashedKey key, std::string_view value, std::optional<TimeNs> ttl_ns) {
+  return put(key, value, value.size(), true, ttl_ns);
+}
+
+Status BasicStore::set_size_only(HashedKey key, std::uint64_t value_bytes, std::optional<TimeNs> ttl_ns) {
+  return put(key, {}, value_bytes, false, ttl_ns);
+}
+
+Status BasicStore::put(HashedKey key, std::string_view payload, std::uint64_t value_bytes, bool has_payload,
+                       std::optional<TimeNs> ttl_ns) {
+  auto fail = [this](std::string message) {
+    ++stats_.errors;
+    return Status::error(std::move(message));
+  };
+  if (key.key.empty()) return fail("key cannot be empty");
+  if (key.key.size() > kMaxKeyBytes) {
+    return fail(fmt::format("key too long: {} bytes (max {})", key.key.size(), kMaxKeyBytes));
+  }
+  if (value_bytes > kMaxValueBytes) {
+    return fail(fmt::format("value too large: {} bytes (max {})", value_bytes, kMaxValueBytes));
+  }
+  if (ttl_ns && *ttl_ns <= 0) return fail(fmt::format("invalid ttl: {} ns (must be greater than 0)", *ttl_ns));
+  const TimeNs now = clock_.now();
+  const TimeNs ttl = ttl_ns ? *ttl_ns : config_.default_ttl_ns;
+  const TimeNs expire_at = ttl > 0 ? (now > std::numeric_limits<TimeNs>::max() - ttl ? std::numeric_limits<TimeNs>::max() : now + ttl) : 0;
+
+  const std::size_t need = MemoryPool::charged_size(sizeof(Entry) + key.key.size() + value_bytes);
+  if (need + index_charged_bytes_ > pool_->max_bytes()) {
+    return fail(fmt::format("entry too large: {} bytes charged, store '{}' has a budget of {} bytes ({} in use by its index)",
+                            need, name_, pool_->max_bytes(), index_charged_bytes_));
+  }
+
+  if (const std::optional<EntryId> existing = find_live(key, now)) return overwrite(*existing, key, payload, value_bytes, has_payload, expire_at, need, now);
+
+  // A new key. If the table would have to grow and the budget cannot afford
+  // it, evict one entry instead (the table then keeps its size).
+  if (const std::size_t growth = table_growth_bytes(); growth != 0 && !pool_->fits(need + growth)) {
+    if (!policy_->evicts() || !evict_one(now)) {
+      if (!pool_->fits(need + growth)) {
+        return fail(fmt::format("out of memory: store '{}' is full ({} of {} bytes used) and its eviction policy is {}",
+                                name_, pool_->used_bytes(), pool_->max_bytes(), policy_->name()));
+      }
+    }
+  }
+  std::uint32_t evicted = 0;
+  while (!pool_->fits(need)) {
+    if (!policy_->evicts()) {
+      return fail(fmt::format("out of memory: store '{}' is full ({} of {} bytes used) and its eviction policy is noeviction",
+                              name_, pool_->used_bytes(), pool_->max_bytes()));
+    }
+    if (evicted >= config_.max_evictions_per_set || !evict_one(now)) {
+      return fail(fmt::format("out of memory: could not free {} bytes in store '{}' within {} evictions", need, name_,
+                              config_.max_evictions_per_set));
+    }
+    ++evicted;
+  }
+  Entry* e = allocate_entry(key, payload, value_bytes, has_payload);
+  if (e == nullptr) return fail(fmt::format("out of memory: could not allocate {} bytes in store '{}'", need, name_));
+
+  EntryId id;
+  if (!free_ids_.empty()) {
+    id = free_ids_.back();
+    free_ids_.pop_back();
+    directory_[id] = e;
+  } else {
+    id = static_cast<EntryId>(directory_.size());
+    directory_.push_back(e);
+  }
+  table_.insert(id);
+  peak_entries_ = std::max<std::size_t>(peak_entries_, table_.size());
+  if (filter_) {
+    if (filter_->add(key.hash)) {
+      e->flags |= kInFilter;
+    } else {
+      filter_saturated_ = true;
+      ++stats_.filter_add_failures;
+    }
+  }
+  policy_->on_insert(id, key.hash, now);
+  set_expiry(id, expire_at);
+  stats_.key_value_bytes += e->key_bytes + e->value_bytes;
+  ++stats_.sets;
+  sync_index_charge();
+  // Index growth (table, directory, policy metadata) is charged after the
+  // fact, in steps; pay it back now. This can take more evictions than
+  // max_evictions_per_set, but only at growth steps: amortised O(1) per set,
+  // like the rehash that caused it.
+  while (pool_->used_bytes() > pool_->max_bytes()) {
+    const std::optional<EntryId> victim = policy_->victim(now);
+    if (!victim || *victim == id) break;
+    remove_entry(*victim, store_key_hash(directory_[*victim]->key()), RemoveReason::kEvicted);
+    ++stats_.evictions;
+  }
+  return Status::ok();
+}
+
+// An overwrite frees the old copy before allocating the new one, so it never
+// needs room for both; it evicts others (never the key itself) first, so on
+// failure nothing but those evictions has happened.
+Status BasicStore::overwrite(EntryId id, const HashedKey& key, std::string_view payload, std::uint64_t value_bytes,
+                             bool has_payload, TimeNs expire_at, std::size_t need, TimeNs now) {
+  Entry* old = directory_[id];
+  const std::uint64_t old_charge = MemoryPool::charged_size(old->charged_bytes());
+  if (pool_->used_bytes() - old_charge + need > pool_->max_bytes()) {
+    if (!policy_->evicts()) {
+      ++stats_.errors;
+      return Status::error(fmt::format("out of memory: store '{}' is full ({} of {} bytes used) and its eviction policy is noeviction",
+                                       name_, pool_->used_bytes(), pool_->max_bytes()));
+    }
+    policy_->on_update(id, now);  // the key being written is the last candidate, not the first
+    for (std::uint32_t evicted = 0; pool_->used_bytes() - old_charge + need > pool_->max_bytes(); ++evicted) {
+      const std::optional<EntryId> victim = policy_->victim(now);
+      if (!victim || *victim == id || evicted >= config_.max_evictions_per_set) {
+        ++stats_.errors;
+        return Status::error(fmt::format("out of memory: could not free {} bytes in store '{}' within {} evictions", need,
+                                         name_, config_.max_evictions_per_set));
+      }
+      remove_entry(*victim, store_key_hash(directory_[*victim]->key()), RemoveReason::kEvicted);
+      ++stats_.evictions;
+    }
+  }
+  const std::uint8_t in_filter = old->flags & kInFilter;
+  stats_.key_value_bytes -= old->key_bytes + old->value_bytes;
+  if (has_payload && (old->flags & kHasPayload) &&
+      MemoryPool::charged_size(old->chunk_bytes()) == MemoryPool::charged_size(sizeof(Entry) + key.key.size() + value_bytes)) {
+    // Same size class: rewrite in place.
+    old->value_bytes = static_cast<std::uint32_t>(value_bytes);
+    if (!payload.empty()) std::memcpy(old->key_data() + old->key_bytes, payload.data(), payload.size());
+  } else {
+    set_expiry(id, 0);  // the new copy starts without one; set below
+    free_entry(old);
+    Entry* e = allocate_entry(key, payload, value_bytes, has_payload);
+    assert(e != nullptr);  // room was made above
+    e->flags = static_cast<std::uint8_t>(e->flags | in_filter);
+    directory_[id] = e;
+  }
+  stats_.key_value_bytes += key.key.size() + value_bytes;
+  set_expiry(id, expire_at);
+  policy_->on_update(id, now);
+  ++stats_.sets;
+  return Status::ok();
+}
+
+GetResult BasicStore::get(HashedKey key) {
+  if (key.key.empty()) {
+    ++stats_.errors;
+    return {};
+  }
+  if (filter_ && !filter_saturated_ && !filter_->contains(key.hash)) {
+    ++stats_.misses;
+    ++stats_.filter_rejects;
+    return {};
+  }
+  const TimeNs now = clock_.now();
+  const std::optional<EntryId> id = find_live(key, now);
+  if (!id) {
+    ++stats_.misses;
+    return {};
+  }
+  ++stats_.hits;
+  policy_->on_access(*id, now);
+  const Entry* e = directory_[*id];
+  return {.found = true, .value = e->payload(), .value_bytes = e->value_bytes};
+}
+
+bool BasicStore::del(HashedKey key) {
+  if (key.key.empty()) return false;
+  const std::optional<EntryId> id = find_live(key, clock_.now());
+  if (!id) return false;
+  remove_entry(*id, key.hash, RemoveReason::kDeleted);
+  ++stats_.deletes;
+  return true;
+}
+
+bool BasicStore::exists(HashedKey key) {
+  if (key.key.empty()) return false;
+  return find_live(key, clock_.now()).has_value();
+}
+
+TtlResult BasicStore::ttl(HashedKey key) {
+  if (key.key.empty()) return {};
+  const TimeNs now = clock_.now();
+  const std::optional<EntryId> id = find_live(key, now);
+  if (!id) return {};
+  const Entry* e = directory_[*id];
+  if (e->expire_at_ns == 0) return {.kind = TtlResult::Kind::kNoTtl};
+  return {.kind = TtlResult::Kind::kExpiresIn, .remaining_ns = e->expire_at_ns - now};
+}
+
+bool BasicStore::expire(HashedKey key, TimeNs ttl_ns) {
+  if (key.key.empty()) return false;
+  const TimeNs now = clock_.now();
+  const std::optional<EntryId> id = find_live(key, now);
+  if (!id) return false;
+  if (ttl_ns <= 0) {
+    remove_entry(*id, key.hash, RemoveReason::kExpired);
+    ++stats_.expirations;
+    return true;
+  }
+  const TimeNs expire_at = now > std::numeric_limits<TimeNs>::max() - ttl_ns ? std::numeric_limits<TimeNs>::max() : now + ttl_ns;
+  set_expiry(*id, expire_at);
+  sync_index_charge();
+  return true;
+}
+
+bool BasicStore::persist(HashedKey key) {
+  if (key.key.empty()) return false;
+  const std::optional<EntryId> id = find_live(key, clock_.now());
+  if (!id || directory_[*id]->expire_at_ns == 0) return false;
+  set_expiry(*id, 0);
+  return true;
+}
+
+void BasicStore::clear() {
+  for (EntryId id = 0; id < directory_.size(); ++id) {
+    if (directory_[id] != nullptr) free_entry(directory_[id]);
+  }
+  table_ = Table(0, TableHash{&directory_}, TableEq{&directory_});
+  directory_ = {};
+  free_ids_ = {};
+  ttl_entries_ = 0;
+  peak_entries_ = 0;
+  policy_->clear();
+  if (filter_) filter_->clear();
+  filter_saturated_ = false;
+  stats_.key_value_bytes = 0;
+  sync_index_charge();
+}
+
+// Samples come from random slots of the dense id directory, skipping slots
+// without a TTL, so no separate TTL index is kept (it would cost 8 bytes per
+// entry). When few entries have a TTL, a round gives up after
+// expiry_sample_size * 16 probes: the work per round stays bounded.
+ExpiryStep BasicStore::active_expire() {
+  ExpiryStep step;
+  const TimeNs now = clock_.now();
+  const std::uint32_t max_probes = config_.expiry_sample_size * 16;
+  while (step.rounds < config_.expiry_max_rounds && ttl_entries_ != 0) {
+    ++step.rounds;
+    const std::uint32_t sample = static_cast<std::uint32_t>(std::min<std::size_t>(config_.expiry_sample_size, ttl_entries_));
+    std::uint32_t sampled = 0;
+    std::uint32_t expired = 0;
+    for (std::uint32_t probe = 0; probe < max_probes && sampled < sample && ttl_entries_ != 0; ++probe) {
+      const auto id = static_cast<EntryId>(random_.uniform(directory_.size()));
+      const Entry* e = directory_[id];
+      if (e == nullptr || e->expire_at_ns == 0) continue;
+      ++sampled;
+      if (is_expired(*e, now)) {
+        remove_entry(id, store_key_hash(e->key()), RemoveReason::kExpired);
+        ++stats_.expirations;
+        ++expired;
+      }
+    }
+    step.sampled += sampled;
+    step.expired += expired;
+    if (sampled == 0 || static_cast<double>(expired) <= config_.expiry_repeat_fraction * static_cast<double>(sampled)) break;
+  }
+  return step;
+}
+
+StoreStats BasicStore::stats() const {
+  StoreStats s = stats_;
+  s.items = table_.size();
+  s.memory_used_bytes = pool_->used_bytes();
+  const std::uint64_t lookups = s.hits + s.misses;
+  s.hit_ratio = lookups == 0 ? 0.0 : static_cast<double>(s.hits) / static_cast<double>(lookups);
+  return s;
+}
+
+std::optional<CuckooFilterStats> BasicStore::filter_stats() const {
+  if (!filter_) return std::nullopt;
+  return filter_->stats();
+}
+
+bool BasicStore::filter_contains(HashedKey key) const { return filter_ && filter_->contains(key.hash); }
+
+}  // namespace hcsim::core

@@ -1,1 +1,231 @@
+// BasicStore: one node's key-value store with TTL, a real memory budget and
+// synchronous eviction. Every byte it holds (entry headers, keys, values,
+// allocator rounding, its hash table, id directory, TTL index, eviction
+// metadata and cuckoo filter) is charged to its MemoryPool, so max_memory_bytes
+// is what it really spends. Single owner: not thread-safe (ShardedStore adds
+// locking); it reads time only from the injected Clock and randomness only
+// from the injected RandomSource, and starts no threads.
 #pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include <absl/container/flat_hash_set.h>
+
+#include "core/filter/cuckoo_filter.h"
+#include "core/runtime/clock.h"
+#include "core/runtime/random.h"
+#include "core/store/eviction_policy.h"
+#include "core/store/memory_pool.h"
+#include "core/util/huge_page_allocator.h"
+#include "core/util/result.h"
+#include "core/util/status.h"
+
+namespace hcsim::core {
+
+// Bounds on input: a key is at most 65535 bytes, a value at most 512 MiB
+// (Redis's default proto-max-bulk-len).
+inline constexpr std::size_t kMaxKeyBytes = 65535;
+inline constexpr std::uint64_t kMaxValueBytes = 512ULL << 20;
+
+// The store's key hash (XXH3-64): table, filter and shard choice all use it.
+inline std::uint64_t store_key_hash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
+
+// A key with its hash computed once; converts implicitly from a string_view.
+struct HashedKey {
+  HashedKey(std::string_view k) : key(k), hash(store_key_hash(k)) {}  // NOLINT: implicit by design
+  HashedKey(const std::string& k) : HashedKey(std::string_view(k)) {}  // NOLINT
+  HashedKey(const char* k) : HashedKey(std::string_view(k)) {}         // NOLINT
+  HashedKey(std::string_view k, std::uint64_t h) : key(k), hash(h) {}
+  std::string_view key;
+  std::uint64_t hash;
+};
+
+struct BasicStoreConfig {
+  std::string name;                    // required
+  std::uint64_t max_memory_bytes = 0;  // required, > 0
+  TimeNs default_ttl_ns = 0;           // 0: entries set without a TTL never expire
+  EvictionConfig eviction;             // policy by name; "lru" by default
+  bool filter_enabled = true;
+  std::uint64_t filter_expected_items = 0;  // 0: max_memory_bytes / 64
+  double filter_false_positive_rate = 0.002;
+  std::uint32_t max_evictions_per_set = 4096;  // bound on the work one set may do
+  std::uint32_t expiry_sample_size = 20;       // keys with a TTL sampled per sweep round
+  std::uint32_t expiry_max_rounds = 16;        // rounds per active_expire() call
+  double expiry_repeat_fraction = 0.25;        // repeat a round while more than this expired
+};
+
+struct StoreStats {
+  std::uint64_t items = 0;
+  std::uint64_t memory_used_bytes = 0;  // everything charged to the pool
+  std::uint64_t key_value_bytes = 0;    // key + value bytes of live entries (size-only values included)
+  std::uint64_t hits = 0;
+  std::uint64_t misses = 0;
+  std::uint64_t sets = 0;
+  std::uint64_t deletes = 0;
+  std::uint64_t evictions = 0;
+  std::uint64_t expirations = 0;
+  std::uint64_t errors = 0;
+  std::uint64_t filter_rejects = 0;        // misses answered by the filter alone
+  std::uint64_t filter_add_failures = 0;   // keys the filter had no room for (looked up without it)
+  double hit_ratio = 0.0;                  // hits / (hits + misses), 0 with no lookups
+};
+
+struct GetResult {
+  bool found = false;
+  std::string_view value;         // payload; empty for size-only values. Valid until the next mutation.
+  std::uint64_t value_bytes = 0;  // the value's size (also for size-only values)
+};
+
+struct TtlResult {
+  enum class Kind : std::uint8_t { kMissing, kNoTtl, kExpiresIn };
+  Kind kind = Kind::kMissing;
+  TimeNs remaining_ns = 0;  // only for kExpiresIn, > 0
+};
+
+struct ExpiryStep {
+  std::uint32_t rounds = 0;
+  std::uint32_t sampled = 0;
+  std::uint32_t expired = 0;
+};
+
+class BasicStore {
+ public:
+  // Errors: "store name cannot be empty", "max memory must be greater than 0",
+  // the eviction config's rule, "filter_false_positive_rate must be between 0
+  // and 1", "expiry_sample_size must be between 1 and 1024",
+  // "expiry_max_rounds must be between 1 and 1024", "max_evictions_per_set
+  // must be greater than 0", and a budget too small for the store's own
+  // structures. `clock` and `random` must outlive the store.
+  static Result<std::unique_ptr<BasicStore>> create(BasicStoreConfig config, const Clock& clock,
+                                                    RandomSource& random);
+  ~BasicStore();
+  BasicStore(const BasicStore&) = delete;
+  BasicStore& operator=(const BasicStore&) = delete;
+
+  // Stores a value (an empty one is valid). ttl_ns: nullopt means the
+  // default TTL; otherwise it must be > 0. Evicts through the policy until the
+  // entry fits; on error nothing changes.
+  Status set(HashedKey key, std::string_view value, std::optional<TimeNs> ttl_ns = std::nullopt);
+  // The same, holding only the value's size: identical memory accounting.
+  Status set_size_only(HashedKey key, std::uint64_t value_bytes, std::optional<TimeNs> ttl_ns = std::nullopt);
+  GetResult get(HashedKey key);
+  bool del(HashedKey key);
+  // Neither exists() nor ttl() counts as a hit or a miss.
+  bool exists(HashedKey key);
+  TtlResult ttl(HashedKey key);
+  // Sets a TTL on an existing key (false if missing). ttl_ns <= 0 deletes the
+  // key, as Redis's EXPIRE does.
+  bool expire(HashedKey key, TimeNs ttl_ns);
+  // Removes a key's TTL; false if the key is missing or has none.
+  bool persist(HashedKey key);
+  void clear();
+
+  // The bounded active sweep the caller drives (Redis style): sample up to
+  // expiry_sample_size keys that have a TTL (probing at most 16 times that
+  // many random entries), delete the expired ones, repeat while more than
+  // expiry_repeat_fraction of a sample had expired, at most
+  // expiry_max_rounds rounds.
+  ExpiryStep active_expire();
+
+  std::size_t size() const { return table_.size(); }
+  std::uint64_t memory_used_bytes() const { return pool_->used_bytes(); }
+  const std::string& name() const { return name_; }
+  std::string_view policy_name() const { return policy_->name(); }
+  StoreStats stats() const;
+  MemoryPoolStats memory_stats() const { return pool_->stats(); }
+  std::optional<CuckooFilterStats> filter_stats() const;
+  // Filter-only operations (the seed's FilterContains/FilterAdd, used by gossip).
+  bool filter_contains(HashedKey key) const;
+
+ private:
+  static constexpr std::uint8_t kHasPayload = 1;
+  static constexpr std::uint8_t kInFilter = 2;
+
+  // One pool chunk: this 16-byte header, then the key bytes, then the value
+  // bytes (absent for size-only values, which are charged as if present).
+  struct Entry {
+    TimeNs expire_at_ns;  // 0: no TTL
+    std::uint32_t value_bytes;
+    std::uint16_t key_bytes;
+    std::uint8_t flags;
+    std::uint8_t unused;
+
+    char* key_data() { return reinterpret_cast<char*>(this + 1); }
+    const char* key_data() const { return reinterpret_cast<const char*>(this + 1); }
+    std::string_view key() const { return {key_data(), key_bytes}; }
+    std::string_view payload() const {
+      return (flags & kHasPayload) ? std::string_view(key_data() + key_bytes, value_bytes) : std::string_view();
+    }
+    std::size_t chunk_bytes() const { return sizeof(Entry) + key_bytes + ((flags & kHasPayload) ? value_bytes : 0); }
+    std::size_t charged_bytes() const { return sizeof(Entry) + key_bytes + value_bytes; }
+  };
+  static_assert(sizeof(Entry) == 16, "the entry header is part of the per-entry overhead");
+
+  // The table holds 4-byte ids; hashing and equality look through the
+  // directory at the entry's key. Lookups use HashedKey (hash computed once).
+  struct TableHash {
+    using is_transparent = void;
+    const std::vector<Entry*>* directory;
+    std::size_t operator()(EntryId id) const { return store_key_hash((*directory)[id]->key()); }
+    std::size_t operator()(const HashedKey& k) const { return k.hash; }
+  };
+  struct TableEq {
+    using is_transparent = void;
+    const std::vector<Entry*>* directory;
+    bool operator()(EntryId a, EntryId b) const { return a == b; }
+    bool operator()(EntryId a, const HashedKey& k) const { return (*directory)[a]->key() == k.key; }
+    bool operator()(const HashedKey& k, EntryId a) const { return (*directory)[a]->key() == k.key; }
+  };
+  using Table = absl::flat_hash_set<EntryId, TableHash, TableEq, HugePageAllocator<EntryId>>;
+
+  BasicStore(BasicStoreConfig config, const Clock& clock, RandomSource& random,
+             std::unique_ptr<MemoryPool> pool, std::unique_ptr<EvictionPolicy> policy,
+             std::optional<CuckooFilter> filter);
+
+  Status put(HashedKey key, std::string_view payload, std::uint64_t value_bytes, bool has_payload,
+             std::optional<TimeNs> ttl_ns);
+  Status overwrite(EntryId id, const HashedKey& key, std::string_view payload, std::uint64_t value_bytes,
+                   bool has_payload, TimeNs expire_at, std::size_t need, TimeNs now);
+  // The live entry for key, after lazy expiry; nullopt if none.
+  std::optional<EntryId> find_live(const HashedKey& key, TimeNs now);
+  bool is_expired(const Entry& e, TimeNs now) const;
+  void remove_entry(EntryId id, std::uint64_t hash, RemoveReason reason);
+  Entry* allocate_entry(const HashedKey& key, std::string_view payload, std::uint64_t value_bytes,
+                        bool has_payload);
+  void free_entry(Entry* e);
+  void set_expiry(EntryId id, TimeNs expire_at_ns);
+  bool evict_one(TimeNs now);
+  std::size_t table_growth_bytes() const;
+  static std::size_t table_capacity_for(std::size_t entries);
+  void sync_index_charge();
+  std::uint64_t index_bytes() const;
+
+  std::string name_;
+  BasicStoreConfig config_;
+  const Clock& clock_;
+  RandomSource& random_;
+  std::unique_ptr<MemoryPool> pool_;
+  std::unique_ptr<EvictionPolicy> policy_;
+  std::optional<CuckooFilter> filter_;
+  bool filter_saturated_ = false;  // some live key is not in the filter: look up without it
+
+  std::vector<Entry*> directory_;   // EntryId -> entry
+  std::vector<EntryId> free_ids_;   // ids to reuse, LIFO so ids stay dense
+  std::size_t ttl_entries_ = 0;     // live entries with a TTL
+  Table table_;
+  std::uint64_t index_charged_bytes_ = 0;
+  std::size_t peak_entries_ = 0;  // since the last clear: sizes the table's charge
+
+  StoreStats stats_;
+};
+
+}  // namespace hcsim::core

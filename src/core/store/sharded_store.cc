@@ -1,1 +1,160 @@
 #include "core/store/sharded_store.h"
+
+#include <bit>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace hcsim::core {
+
+struct ShardedStore::Shard {
+  explicit Shard(std::uint64_t seed) : random(seed) {}
+  mutable std::mutex mu;
+  SeededRandom random;  // before store: the store keeps a reference to it
+  std::unique_ptr<BasicStore> store;
+};
+
+Result<std::unique_ptr<ShardedStore>> ShardedStore::create(ShardedStoreConfig config, const Clock& clock) {
+  if (config.shards == 0 || config.shards > 1024 || !std::has_single_bit(config.shards)) {
+    return Status::error("shards must be a power of two between 1 and 1024");
+  }
+  if (config.store.max_memory_bytes == 0) return Status::error("max memory must be greater than 0");
+  std::vector<std::unique_ptr<Shard>> shards;
+  std::uint64_t seed_state = config.seed;
+  for (std::uint32_t i = 0; i < config.shards; ++i) {
+    auto shard = std::make_unique<Shard>(splitmix64(seed_state));
+    BasicStoreConfig c = config.store;
+    c.max_memory_bytes = config.store.max_memory_bytes / config.shards;
+    if (c.filter_expected_items != 0) c.filter_expected_items = (c.filter_expected_items + config.shards - 1) / config.shards;
+    if (!config.store.name.empty()) c.name = fmt::format("{}/{}", config.store.name, i);
+    Result<std::unique_ptr<BasicStore>> store = BasicStore::create(std::move(c), clock, shard->random);
+    if (!store.is_ok()) return store.status();
+    shard->store = std::move(store).value();
+    shards.push_back(std::move(shard));
+  }
+  return std::unique_ptr<ShardedStore>(new ShardedStore(std::move(shards)));
+}
+
+ShardedStore::ShardedStore(std::vector<std::unique_ptr<Shard>> shards) : shards_(std::move(shards)) {
+  shift_ = 64U - static_cast<unsigned>(std::countr_zero(shards_.size()));
+}
+
+ShardedStore::~ShardedStore() = default;
+
+// The top bits pick the shard; the table and filter use the low bits.
+ShardedStore::Shard& ShardedStore::shard_for(const HashedKey& key) const {
+  const std::size_t index = shift_ >= 64 ? 0 : static_cast<std::size_t>(key.hash >> shift_);
+  return *shards_[index];
+}
+
+Status ShardedStore::set(HashedKey key, std::string_view value, std::optional<TimeNs> ttl_ns) {
+  Shard& s = shard_for(key);
+  std::lock_guard lock(s.mu);
+  return s.store->set(key, value, ttl_ns);
+}
+
+Status ShardedStore::set_size_only(HashedKey key, std::uint64_t value_bytes, std::optional<TimeNs> ttl_ns) {
+  Shard& s = shard_for(key);
+  std::lock_guard lock(s.mu);
+  return s.store->set_size_only(key, value_bytes, ttl_ns);
+}
+
+bool ShardedStore::get(HashedKey key, std::string* value_out) {
+  Shard& s = shard_for(key);
+  std::lock_guard lock(s.mu);
+  const GetResult r = s.store->get(key);
+  if (r.found && value_out != nullptr) value_out->assign(r.value);
+  return r.found;
+}
+
+bool ShardedStore::del(HashedKey key) {
+  Shard& s = shard_for(key);
+  std::lock_guard lock(s.mu);
+  return s.store->del(key);
+}
+
+bool ShardedStore::exists(HashedKey key) {
+  Shard& s = shard_for(key);
+  std::lock_guard lock(s.mu);
+  return s.store->exists(key);
+}
+
+TtlResult ShardedStore::ttl(HashedKey key) {
+  Shard& s = shard_for(key);
+  std::lock_guard lock(s.mu);
+  return s.store->ttl(key);
+}
+
+bool ShardedStore::expire(HashedKey key, TimeNs ttl_ns) {
+  Shard& s = shard_for(key);
+  std::lock_guard lock(s.mu);
+  return s.store->expire(key, ttl_ns);
+}
+
+bool ShardedStore::persist(HashedKey key) {
+  Shard& s = shard_for(key);
+  std::lock_guard lock(s.mu);
+  return s.store->persist(key);
+}
+
+void ShardedStore::clear() {
+  for (auto& s : shards_) {
+    std::lock_guard lock(s->mu);
+    s->store->clear();
+  }
+}
+
+ExpiryStep ShardedStore::active_expire() {
+  ExpiryStep total;
+  for (auto& s : shards_) {
+    std::lock_guard lock(s->mu);
+    const ExpiryStep step = s->store->active_expire();
+    total.rounds += step.rounds;
+    total.sampled += step.sampled;
+    total.expired += step.expired;
+  }
+  return total;
+}
+
+std::size_t ShardedStore::size() const {
+  std::size_t n = 0;
+  for (const auto& s : shards_) {
+    std::lock_guard lock(s->mu);
+    n += s->store->size();
+  }
+  return n;
+}
+
+std::uint64_t ShardedStore::memory_used_bytes() const {
+  std::uint64_t n = 0;
+  for (const auto& s : shards_) {
+    std::lock_guard lock(s->mu);
+    n += s->store->memory_used_bytes();
+  }
+  return n;
+}
+
+StoreStats ShardedStore::stats() const {
+  StoreStats total;
+  for (const auto& s : shards_) {
+    std::lock_guard lock(s->mu);
+    const StoreStats st = s->store->stats();
+    total.items += st.items;
+    total.memory_used_bytes += st.memory_used_bytes;
+    total.key_value_bytes += st.key_value_bytes;
+    total.hits += st.hits;
+    total.misses += st.misses;
+    total.sets += st.sets;
+    total.deletes += st.deletes;
+    total.evictions += st.evictions;
+    total.expirations += st.expirations;
+    total.errors += st.errors;
+    total.filter_rejects += st.filter_rejects;
+    total.filter_add_failures += st.filter_add_failures;
+  }
+  const std::uint64_t lookups = total.hits + total.misses;
+  total.hit_ratio = lookups == 0 ? 0.0 : static_cast<double>(total.hits) / static_cast<double>(lookups);
+  return total;
+}
+
+}  // namespace hcsim::core

@@ -1,1 +1,62 @@
+// ShardedStore: the thread-safe store for a real server. N BasicStores, each
+// behind its own mutex with its own memory pool (budget / N), eviction policy,
+// filter and seeded random stream; a key's shard comes from the top bits of
+// its hash, so threads working on different keys rarely meet. The simulator
+// drives a BasicStore directly from its single thread instead.
 #pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/store/basic_store.h"
+
+namespace hcsim::core {
+
+struct ShardedStoreConfig {
+  BasicStoreConfig store;       // name and max_memory_bytes are for the whole store
+  std::uint32_t shards = 16;    // a power of two, 1..1024
+  std::uint64_t seed = 1;       // shard i draws from SeededRandom(derived from seed and i)
+};
+
+class ShardedStore {
+ public:
+  // Errors: "shards must be a power of two between 1 and 1024", then the
+  // BasicStore rules (applied to each shard's share of the budget).
+  static Result<std::unique_ptr<ShardedStore>> create(ShardedStoreConfig config, const Clock& clock);
+  ~ShardedStore();
+
+  Status set(HashedKey key, std::string_view value, std::optional<TimeNs> ttl_ns = std::nullopt);
+  Status set_size_only(HashedKey key, std::uint64_t value_bytes, std::optional<TimeNs> ttl_ns = std::nullopt);
+  // Copies the value out under the shard's lock; false on a miss.
+  bool get(HashedKey key, std::string* value_out);
+  bool del(HashedKey key);
+  bool exists(HashedKey key);
+  TtlResult ttl(HashedKey key);
+  bool expire(HashedKey key, TimeNs ttl_ns);
+  bool persist(HashedKey key);
+  void clear();
+  // One active-expiry step on every shard.
+  ExpiryStep active_expire();
+
+  std::size_t size() const;
+  std::uint64_t memory_used_bytes() const;
+  std::uint32_t shard_count() const { return static_cast<std::uint32_t>(shards_.size()); }
+  // Sums of the shards' counters (hit_ratio recomputed from the sums).
+  StoreStats stats() const;
+
+ private:
+  struct Shard;
+  explicit ShardedStore(std::vector<std::unique_ptr<Shard>> shards);
+  Shard& shard_for(const HashedKey& key) const;
+
+  std::vector<std::unique_ptr<Shard>> shards_;
+  unsigned shift_ = 64;
+};
+
+}  // namespace hcsim::core

@@ -1,1 +1,102 @@
+// ShardedStore: configuration errors, the same semantics as one store, and
+// many threads working at once (run under ThreadSanitizer in CI).
+#include "core/store/sharded_store.h"
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+namespace hcsim::core {
+namespace {
+
+ShardedStoreConfig sharded_config(std::uint32_t shards, std::uint64_t max_bytes = 64ULL << 20) {
+  ShardedStoreConfig c;
+  c.store.name = "sharded";
+  c.store.max_memory_bytes = max_bytes;
+  c.shards = shards;
+  return c;
+}
+
+// A clock several threads may read at once.
+class FixedClock final : public Clock {
+ public:
+  TimeNs now() const override { return 1'000'000'000; }
+};
+
+TEST(ShardedStoreTest, CreateErrors) {
+  FixedClock clock;
+  for (std::uint32_t bad : {0U, 3U, 2048U}) {
+    Result<std::unique_ptr<ShardedStore>> r = ShardedStore::create(sharded_config(bad), clock);
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_EQ(r.status().message(), "shards must be a power of two between 1 and 1024");
+  }
+  ShardedStoreConfig c = sharded_config(4);
+  c.store.name = "";
+  EXPECT_EQ(ShardedStore::create(c, clock).status().message(), "store name cannot be empty");
+  EXPECT_EQ(ShardedStore::create(sharded_config(4, 0), clock).status().message(), "max memory must be greater than 0");
+}
+
+TEST(ShardedStoreTest, BehavesLikeOneStore) {
+  FixedClock clock;
+  auto store = std::move(ShardedStore::create(sharded_config(8), clock)).value();
+  EXPECT_EQ(store->shard_count(), 8U);
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(store->set(fmt::format("key:{}", i), fmt::format("v{}", i)).is_ok());
+  EXPECT_EQ(store->size(), 1000U);
+  std::string v;
+  ASSERT_TRUE(store->get("key:7", &v));
+  EXPECT_EQ(v, "v7");
+  EXPECT_FALSE(store->get("nope", &v));
+  EXPECT_TRUE(store->exists("key:1"));
+  EXPECT_TRUE(store->del("key:1"));
+  EXPECT_FALSE(store->exists("key:1"));
+  EXPECT_TRUE(store->expire("key:2", 5'000'000'000));
+  EXPECT_EQ(store->ttl("key:2").kind, TtlResult::Kind::kExpiresIn);
+  EXPECT_TRUE(store->persist("key:2"));
+  EXPECT_EQ(store->ttl("key:2").kind, TtlResult::Kind::kNoTtl);
+  ASSERT_TRUE(store->set_size_only("sized", 1000).is_ok());
+  EXPECT_TRUE(store->get("sized", &v));
+  EXPECT_TRUE(v.empty());
+  StoreStats s = store->stats();
+  EXPECT_EQ(s.items, 1000U);
+  EXPECT_EQ(s.hits, 2U);
+  EXPECT_EQ(s.misses, 1U);
+  EXPECT_GT(store->memory_used_bytes(), 1000U * 16);
+  // Keys spread over every shard.
+  store->clear();
+  EXPECT_EQ(store->size(), 0U);
+  EXPECT_EQ(store->active_expire().sampled, 0U);
+}
+
+TEST(ShardedStoreTest, ConcurrentWritersAndReaders) {
+  FixedClock clock;
+  auto store = std::move(ShardedStore::create(sharded_config(16, 8ULL << 20), clock)).value();
+  constexpr int kThreads = 4;
+  constexpr int kOps = 20000;
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::string v;
+      for (int i = 0; i < kOps; ++i) {
+        const std::string key = fmt::format("t{}:{}", t, i % 3000);
+        const std::string value = fmt::format("{}:{}", t, i % 3000);
+        if (!store->set(key, value).is_ok()) wrong.fetch_add(1);
+        if (store->get(key, &v) && v != value) wrong.fetch_add(1);
+        if (i % 5 == 0) store->del(fmt::format("t{}:{}", (t + 1) % kThreads, i % 3000));
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
+  const StoreStats s = store->stats();
+  EXPECT_EQ(s.sets, static_cast<std::uint64_t>(kThreads * kOps));
+  EXPECT_LE(store->memory_used_bytes(), 8ULL << 20);
+  EXPECT_EQ(s.items, store->size());
+}
+
+}  // namespace
+}  // namespace hcsim::core
