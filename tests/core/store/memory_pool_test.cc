@@ -454,7 +454,10 @@ TEST(MemoryPool, DestructorFreesLeakedAllocations) {
     EXPECT_GT(malloc_in_use(), before + 10 * kMiB);  // the large blocks
     for (void* p : small) ASSERT_TRUE(page_mapped(p));
   }
-  EXPECT_EQ(malloc_in_use(), before);
+  // Every large block is over 16 KiB, so less than that left over means none
+  // leaked. (Exact equality is too strict: the first use of some library
+  // code in this scope, gtest's or libc's, may keep a small allocation.)
+  EXPECT_LT(malloc_in_use(), before + 16 * 1024);
   for (void* p : small) ASSERT_FALSE(page_mapped(p));
 }
 
