@@ -166,6 +166,7 @@ void BasicStore::set_expiry(EntryId id, TimeNs expire_at_ns) {
 
 void BasicStore::remove_entry(EntryId id, std::uint64_t hash, RemoveReason reason) {
   Entry* e = directory_[id];
+  assert(hash == store_key_hash(e->key()));  // HashedKey(key, hash) must carry the key's own hash
   set_expiry(id, 0);
   const std::size_t erased = table_.erase(HashedKey(e->key(), hash));
   assert(erased == 1);
@@ -293,9 +294,18 @@ Status BasicStore::put(HashedKey key, std::string_view payload, std::uint64_t va
   // fact, in steps; pay it back now. This can take more evictions than
   // max_evictions_per_set, but only at growth steps: amortised O(1) per set,
   // like the rehash that caused it.
-  while (pool_->used_bytes() > pool_->max_bytes()) {
+  for (std::uint32_t retries = 0;;) {
+    sync_index_charge();  // each removal grows the free-id list a little
+    if (pool_->used_bytes() <= pool_->max_bytes()) break;
     const std::optional<EntryId> victim = policy_->victim(now);
-    if (!victim || *victim == id) break;
+    if (!victim) break;
+    if (*victim == id) {
+      // The policy offers the new entry itself (sampled ties, a sieve hand,
+      // an s3fifo small queue holding only it): touch it and ask again.
+      if (++retries > 8) break;
+      policy_->on_access(id, now);
+      continue;
+    }
     remove_entry(*victim, store_key_hash(directory_[*victim]->key()), RemoveReason::kEvicted);
     ++stats_.evictions;
   }
@@ -328,21 +338,38 @@ Status BasicStore::overwrite(EntryId id, const HashedKey& key, std::string_view 
     }
   }
   const std::uint8_t in_filter = old->flags & kInFilter;
-  stats_.key_value_bytes -= old->key_bytes + old->value_bytes;
-  if (has_payload && (old->flags & kHasPayload) &&
-      MemoryPool::charged_size(old->chunk_bytes()) == MemoryPool::charged_size(sizeof(Entry) + key.key.size() + value_bytes)) {
-    // Same size class: rewrite in place.
-    old->value_bytes = static_cast<std::uint32_t>(value_bytes);
-    if (!payload.empty()) std::memcpy(old->key_data() + old->key_bytes, payload.data(), payload.size());
+  const std::size_t new_chunk = sizeof(Entry) + key.key.size() + (has_payload ? value_bytes : 0);
+  if (has_payload && (old->flags & kHasPayload) && old->chunk_bytes() == new_chunk) {
+    // Same size: rewrite in place (memmove: the value may be this entry's own).
+    if (!payload.empty()) std::memmove(old->key_data() + old->key_bytes, payload.data(), payload.size());
   } else {
+    // The value may point into the old copy (set(k, get(k).value.substr(..)));
+    // keep it alive past the free.
+    std::string alias_copy;
+    const char* old_begin = reinterpret_cast<const char*>(old);
+    if (!payload.empty() && payload.data() < old_begin + old->chunk_bytes() && payload.data() + payload.size() > old_begin) {
+      alias_copy.assign(payload);
+      payload = alias_copy;
+    }
+    auto it = table_.find(key);  // stays valid: nothing below changes the table before it is used
+    stats_.key_value_bytes -= old->key_bytes + old->value_bytes;
     set_expiry(id, 0);  // the new copy starts without one; set below
     free_entry(old);
     Entry* e = allocate_entry(key, payload, value_bytes, has_payload);
-    assert(e != nullptr);  // room was made above
+    if (e == nullptr) {
+      // Room was made above, so only the system can refuse: drop the key cleanly.
+      table_.erase(it);
+      if (filter_ && in_filter) filter_->remove(key.hash);
+      policy_->on_remove(id, RemoveReason::kDeleted);
+      directory_[id] = nullptr;
+      free_ids_.push_back(id);
+      ++stats_.errors;
+      return Status::error(fmt::format("out of memory: could not allocate {} bytes in store '{}'", need, name_));
+    }
     e->flags = static_cast<std::uint8_t>(e->flags | in_filter);
     directory_[id] = e;
+    stats_.key_value_bytes += key.key.size() + value_bytes;
   }
-  stats_.key_value_bytes += key.key.size() + value_bytes;
   set_expiry(id, expire_at);
   policy_->on_update(id, now);
   ++stats_.sets;

@@ -113,7 +113,10 @@ class BasicStore {
 
   // Stores a value (an empty one is valid). ttl_ns: nullopt means the
   // default TTL; otherwise it must be > 0. Evicts through the policy until the
-  // entry fits; on error nothing changes.
+  // entry fits, never the key being written. On error the key keeps its old
+  // value (or stays absent); entries already evicted while making room stay
+  // evicted, as in Redis. `value` may be this key's own current value; it must
+  // not point at another entry of this store (copy a GetResult first).
   Status set(HashedKey key, std::string_view value, std::optional<TimeNs> ttl_ns = std::nullopt);
   // The same, holding only the value's size: identical memory accounting.
   Status set_size_only(HashedKey key, std::uint64_t value_bytes, std::optional<TimeNs> ttl_ns = std::nullopt);
