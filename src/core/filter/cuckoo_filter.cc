@@ -68,16 +68,22 @@ Result<CuckooFilter> CuckooFilter::create(const CuckooFilterConfig& config) {
   filter.words_.assign((table_bits + 63) / 64 + 1, 0);
   filter.stash_.reserve(config.stash_slots);
   filter.rng_ = SeededRandom(config.seed);
+  filter.update_fast();
   return filter;
 }
 
-bool CuckooFilter::probe_wide(std::uint64_t b1, std::uint64_t b2, std::uint32_t fp) const {
-  const U128 w1 = load_bucket<U128>(bytes(), b1, bucket_bits_);
-  const U128 w2 = load_bucket<U128>(bytes(), b2, bucket_bits_);
-  return (matching_lanes(w1, fp, lane_ones_, lane_highs_) | matching_lanes(w2, fp, lane_ones_, lane_highs_)) != 0;
-}
-
-bool CuckooFilter::stash_contains(std::uint64_t b1, std::uint64_t b2, std::uint32_t fp) const {
+bool CuckooFilter::probe_slow(std::uint64_t b1, std::uint64_t b2, std::uint32_t fp) const {
+  bool hit;
+  if (f_ <= 16) {
+    const auto w1 = load_bucket<std::uint64_t>(bytes(), b1, bucket_bits_);
+    const auto w2 = load_bucket<std::uint64_t>(bytes(), b2, bucket_bits_);
+    hit = (matching_lanes(w1, fp, ones64_, highs64_) | matching_lanes(w2, fp, ones64_, highs64_)) != 0;
+  } else {
+    const U128 w1 = load_bucket<U128>(bytes(), b1, bucket_bits_);
+    const U128 w2 = load_bucket<U128>(bytes(), b2, bucket_bits_);
+    hit = (matching_lanes(w1, fp, lane_ones_, lane_highs_) | matching_lanes(w2, fp, lane_ones_, lane_highs_)) != 0;
+  }
+  if (hit) return true;
   for (const StashEntry& e : stash_) {
     if (e.fingerprint == fp && (e.bucket == b1 || e.bucket == b2)) return true;
   }
@@ -167,6 +173,7 @@ bool CuckooFilter::add(std::uint64_t key_hash) {
     // Homeless: both its buckets (the one it left and `bucket`) are full.
     assert(stash_.size() < config_.stash_slots);
     stash_.push_back({static_cast<std::uint32_t>(bucket), fp});
+    update_fast();
   }
   ++adds_;
   return true;
@@ -182,6 +189,7 @@ void CuckooFilter::unstash_into(std::uint64_t bucket, std::uint32_t lane_bit) {
       ++table_count_;
       stash_[i] = stash_.back();
       stash_.pop_back();
+      update_fast();
       return;
     }
   }
@@ -206,6 +214,7 @@ bool CuckooFilter::remove(std::uint64_t key_hash) {
     if (e.fingerprint == fp && (e.bucket == b1 || e.bucket == b2)) {
       stash_[i] = stash_.back();
       stash_.pop_back();
+      update_fast();
       ++removes_;
       return true;
     }
@@ -217,6 +226,7 @@ bool CuckooFilter::remove(std::uint64_t key_hash) {
 void CuckooFilter::clear() {
   std::fill(words_.begin(), words_.end(), 0);
   stash_.clear();
+  update_fast();
   rng_ = SeededRandom(config_.seed);
   table_count_ = 0;
   adds_ = failed_adds_ = removes_ = failed_removes_ = 0;

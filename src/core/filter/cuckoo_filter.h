@@ -46,7 +46,8 @@ struct CuckooFilterStats {
   // lookups: contains() calls (measured_fpr() probes are not counted).
   // removes / failed_removes: remove() calls that returned true / false.
   std::uint64_t adds = 0, failed_adds = 0, lookups = 0, removes = 0, failed_removes = 0;
-  // kicks: displacement steps ever made; max_kick_chain: most steps in one
+  // Counters run from create() or the last clear().
+  // kicks: displacement steps made; max_kick_chain: most steps in one
   // add; stash_used: fingerprints in the stash now (0..stash_slots).
   std::uint64_t kicks = 0, max_kick_chain = 0, stash_used = 0;
 };
@@ -125,12 +126,10 @@ class CuckooFilter {
     const unsigned char* table;
     std::uint64_t bucket_mask;
     std::uint64_t ones64, highs64;  // the lane masks below, for f <= 16
-    std::uint32_t bucket_bits, f, fp_mask;
-    bool stash_empty;
+    std::uint32_t bucket_bits, fp_mask;
+    bool fast;  // f <= 16 and the stash is empty
   };
-  Geometry geometry() const {
-    return {bytes(), bucket_mask_, ones64_, highs64_, bucket_bits_, f_, fp_mask_, stash_.empty()};
-  }
+  Geometry geometry() const { return {bytes(), bucket_mask_, ones64_, highs64_, bucket_bits_, fp_mask_, fast_}; }
 
   static std::uint32_t fingerprint_of(std::uint64_t key_hash, std::uint32_t fp_mask) {
     // The high 32 bits (the bucket index uses the low ones) mapped uniformly
@@ -168,21 +167,16 @@ class CuckooFilter {
     const std::uint32_t fp = fingerprint_of(key_hash, g.fp_mask);
     const std::uint64_t b1 = key_hash & g.bucket_mask;
     const std::uint64_t b2 = alt_bucket(b1, fp, g.bucket_mask);
+    if (!g.fast) [[unlikely]] return probe_slow(b1, b2, fp);
     // No branch on the loaded buckets: a mispredicted one would hold back the
     // next lookup's loads until this lookup's cache misses resolve.
-    bool hit;
-    if (g.f <= 16) [[likely]] {
-      const auto w1 = load_bucket<std::uint64_t>(g.table, b1, g.bucket_bits);
-      const auto w2 = load_bucket<std::uint64_t>(g.table, b2, g.bucket_bits);
-      hit = (matching_lanes(w1, fp, g.ones64, g.highs64) | matching_lanes(w2, fp, g.ones64, g.highs64)) != 0;
-    } else {
-      hit = probe_wide(b1, b2, fp);
-    }
-    if (!g.stash_empty) [[unlikely]] hit |= stash_contains(b1, b2, fp);
-    return hit;
+    const auto w1 = load_bucket<std::uint64_t>(g.table, b1, g.bucket_bits);
+    const auto w2 = load_bucket<std::uint64_t>(g.table, b2, g.bucket_bits);
+    return (matching_lanes(w1, fp, g.ones64, g.highs64) | matching_lanes(w2, fp, g.ones64, g.highs64)) != 0;
   }
-  bool probe_wide(std::uint64_t b1, std::uint64_t b2, std::uint32_t fp) const;
-  bool stash_contains(std::uint64_t b1, std::uint64_t b2, std::uint32_t fp) const;
+  // Any width, and the stash.
+  bool probe_slow(std::uint64_t b1, std::uint64_t b2, std::uint32_t fp) const;
+  void update_fast() { fast_ = f_ <= 16 && stash_.empty(); }
   // Slots are addressed by lane_bit = slot * f, their offset in the bucket.
   // The lane_bit of the first slot holding `fp` (fp 0: an empty slot), or -1.
   int find_in_bucket(std::uint64_t bucket, std::uint32_t fp) const;
@@ -207,6 +201,7 @@ class CuckooFilter {
   U128 lane_highs_ = 0;            // 1 in the high bit of each lane
   std::uint64_t ones64_ = 0;       // the same, for f <= 16
   std::uint64_t highs64_ = 0;
+  bool fast_ = false;              // f_ <= 16 && stash_.empty(): the lookup fast path
   std::uint64_t table_count_ = 0;  // fingerprints in the table (not the stash)
   std::uint64_t adds_ = 0, failed_adds_ = 0, removes_ = 0, failed_removes_ = 0;
   std::uint64_t kicks_ = 0, max_kick_chain_ = 0;
