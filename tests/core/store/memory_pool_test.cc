@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 #include <malloc.h>
 #include <sys/mman.h>
-#if defined(__SANITIZE_THREAD__)
-extern "C" std::size_t __sanitizer_get_current_allocated_bytes();  // in the TSan runtime
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+extern "C" std::size_t __sanitizer_get_current_allocated_bytes();  // in the TSan and ASan runtimes
 #endif
 
 #include <algorithm>
@@ -419,7 +419,7 @@ TEST(MemoryPool, EveryPointerIsAligned) {
 // Bytes malloc has handed out and not had back (ThreadSanitizer replaces
 // malloc, so ask its allocator there).
 std::size_t malloc_in_use() {
-#if defined(__SANITIZE_THREAD__)
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
   return __sanitizer_get_current_allocated_bytes();
 #else
   const struct mallinfo2 mi = mallinfo2();
