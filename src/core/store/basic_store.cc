@@ -198,11 +198,14 @@ std::optional<EntryId> BasicStore::find_live(const HashedKey& key, TimeNs now) {
 bool BasicStore::evict_one(TimeNs now) {
   const std::optional<EntryId> victim = policy_->victim(now);
   if (!victim) return false;
-  const EntryId id = *victim;
+  evict(*victim);
+  return true;
+}
+
+void BasicStore::evict(EntryId id) {
   assert(id < directory_.size() && directory_[id] != nullptr);
   remove_entry(id, store_key_hash(directory_[id]->key()), RemoveReason::kEvicted);
   ++stats_.evictions;
-  return true;
 }
 
 // --- operations --------------------------------------------------------------
@@ -306,8 +309,7 @@ Status BasicStore::put(HashedKey key, std::string_view payload, std::uint64_t va
       policy_->on_access(id, now);
       continue;
     }
-    remove_entry(*victim, store_key_hash(directory_[*victim]->key()), RemoveReason::kEvicted);
-    ++stats_.evictions;
+    evict(*victim);
   }
   return Status::ok();
 }
@@ -333,8 +335,7 @@ Status BasicStore::overwrite(EntryId id, const HashedKey& key, std::string_view 
         return Status::error(fmt::format("out of memory: could not free {} bytes in store '{}' within {} evictions", need,
                                          name_, config_.max_evictions_per_set));
       }
-      remove_entry(*victim, store_key_hash(directory_[*victim]->key()), RemoveReason::kEvicted);
-      ++stats_.evictions;
+      evict(*victim);
     }
   }
   const std::uint8_t in_filter = old->flags & kInFilter;

@@ -207,6 +207,7 @@ class BasicStore {
   void free_entry(Entry* e);
   void set_expiry(EntryId id, TimeNs expire_at_ns);
   bool evict_one(TimeNs now);
+  void evict(EntryId id);  // removes a policy-chosen victim and counts it
   std::size_t table_growth_bytes() const;
   static std::size_t table_capacity_for(std::size_t entries);
   void sync_index_charge();
