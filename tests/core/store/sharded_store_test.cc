@@ -98,5 +98,76 @@ TEST(ShardedStoreTest, ConcurrentWritersAndReaders) {
   EXPECT_EQ(s.items, store->size());
 }
 
+// Every thread on one shard: most lock() calls meet another thread, and with
+// more threads than cores holders get preempted, so waiters also give up
+// spinning and sleep. No update may be lost and every read must see the
+// reader's own last write (each thread owns its keys).
+TEST(ShardedStoreTest, OneShardManyThreadsLoseNothing) {
+  FixedClock clock;
+  auto store = std::move(ShardedStore::create(sharded_config(1, 8ULL << 20), clock)).value();
+  constexpr int kThreads = 8;
+  constexpr int kKeys = 100;
+  constexpr int kRounds = 40;
+  std::atomic<int> wrong{0};
+  std::atomic<int> ready{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      ready.fetch_add(1);
+      while (ready.load() < kThreads) std::this_thread::yield();  // start together
+      std::string v;
+      for (int round = 0; round < kRounds; ++round) {
+        for (int k = 0; k < kKeys; ++k) {
+          const std::string key = fmt::format("t{}:{}", t, k);
+          const std::string value = fmt::format("{}", round);
+          if (!store->set(key, value).is_ok()) wrong.fetch_add(1);
+          if (!store->get(key, &v) || v != value) wrong.fetch_add(1);
+        }
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
+  const StoreStats s = store->stats();
+  EXPECT_EQ(s.sets, 32000U);  // 8 threads x 100 keys x 40 rounds
+  EXPECT_EQ(s.hits, 32000U);  // one get after each set
+  EXPECT_EQ(s.misses, 0U);
+  EXPECT_EQ(s.items, 800U);
+  std::string v;
+  ASSERT_TRUE(store->get("t7:99", &v));
+  EXPECT_EQ(v, "39");
+}
+
+// Operations that take every shard's lock in turn (clear, size, stats) running
+// against per-key operations must neither deadlock nor lose a count.
+TEST(ShardedStoreTest, WholeStoreCallsBesidePerKeyCalls) {
+  FixedClock clock;
+  auto store = std::move(ShardedStore::create(sharded_config(4, 8ULL << 20), clock)).value();
+  std::atomic<bool> done{false};
+  std::thread sweeper([&] {
+    while (!done.load()) {
+      EXPECT_LE(store->size(), 2000U);
+      EXPECT_LE(store->stats().items, 2000U);
+      store->active_expire();
+    }
+  });
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 2; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < 5000; ++i) {
+        if (!store->set(fmt::format("w{}:{}", t, i % 1000), "v").is_ok()) ADD_FAILURE() << "set failed";
+      }
+    });
+  }
+  for (std::thread& th : writers) th.join();
+  done.store(true);
+  sweeper.join();
+  const StoreStats s = store->stats();
+  EXPECT_EQ(s.sets, 10000U);  // 2 writers x 5000
+  EXPECT_EQ(s.items, 2000U);  // 2 writers x 1000 distinct keys
+  store->clear();
+  EXPECT_EQ(store->size(), 0U);
+}
+
 }  // namespace
 }  // namespace hcsim::core
