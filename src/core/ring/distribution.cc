@@ -1,6 +1,7 @@
 #include "core/ring/distribution.h"
 
 #include <algorithm>
+#include <cassert>
 #include <charconv>
 #include <cmath>
 
@@ -30,14 +31,12 @@ void KeySet::append_decimal(std::string& s, std::uint64_t v) {
   s.append(digits, res.ptr);
 }
 
-DistributionStats analyze_distribution(const RingSnapshot& ring, const KeySet& keys) {
+namespace {
+// Balance figures from per-node key counts (indexed by NodeIndex).
+DistributionStats stats_from_counts(const RingSnapshot& ring, const std::vector<std::uint64_t>& counts,
+                                    std::uint64_t total_keys) {
   DistributionStats st;
-  st.total_keys = keys.size();
-  std::vector<std::uint64_t> counts(ring.node_count(), 0);
-  keys.for_each([&](std::string_view key) {
-    const NodeIndex n = ring.primary(key);
-    if (n != kNoNode) ++counts[n];
-  });
+  st.total_keys = total_keys;
   const std::vector<double> shares = ring.arc_shares();
   Eigen::ArrayXd alive_counts(static_cast<Eigen::Index>(ring.alive_count()));
   Eigen::Index a = 0;
@@ -64,6 +63,31 @@ DistributionStats analyze_distribution(const RingSnapshot& ring, const KeySet& k
   const double rel_var = (n - 1) / (n * v + 1) + (k > 0 ? (n - 1) / k : 0.0);
   st.expected_stddev = st.avg * std::sqrt(rel_var);
   return st;
+}
+}  // namespace
+
+DistributionStats analyze_distribution(const RingSnapshot& ring, const KeySet& keys) {
+  std::vector<std::uint64_t> counts(ring.node_count(), 0);
+  keys.for_each([&](std::string_view key) {
+    const NodeIndex n = ring.primary(key);
+    if (n != kNoNode) ++counts[n];
+  });
+  return stats_from_counts(ring, counts, keys.size());
+}
+
+std::vector<NodeIndex> primary_owners(const RingSnapshot& ring, std::span<const std::uint64_t> key_hashes) {
+  std::vector<NodeIndex> owners(key_hashes.size(), kNoNode);
+  if (ring.empty()) return owners;
+  for (std::size_t i = 0; i < key_hashes.size(); ++i) owners[i] = ring.primary_for_hash(key_hashes[i]);
+  return owners;
+}
+
+DistributionStats distribution_of(const RingSnapshot& ring, std::span<const NodeIndex> owners) {
+  std::vector<std::uint64_t> counts(ring.node_count(), 0);
+  for (const NodeIndex n : owners) {
+    if (n != kNoNode) ++counts[n];
+  }
+  return stats_from_counts(ring, counts, owners.size());
 }
 
 namespace {
@@ -93,6 +117,22 @@ MovementStats compare_owners(const RingSnapshot& before, const RingSnapshot& aft
     const NodeIndex b_in_after = b == kNoNode ? kNoNode : map[b];
     if (b_in_after != a) ++m.moved_keys;
   });
+  m.moved_fraction =
+      m.total_keys == 0 ? 0.0 : static_cast<double>(m.moved_keys) / static_cast<double>(m.total_keys);
+  m.expected_fraction = changed_arc_share(before, after, map);
+  return m;
+}
+
+MovementStats movement_of(const RingSnapshot& before, std::span<const NodeIndex> owners_before,
+                          const RingSnapshot& after, std::span<const NodeIndex> owners_after) {
+  assert(owners_before.size() == owners_after.size());
+  MovementStats m;
+  m.total_keys = owners_before.size();
+  const std::vector<NodeIndex> map = map_nodes(before, after);
+  for (std::size_t i = 0; i < owners_before.size(); ++i) {
+    const NodeIndex b = owners_before[i];
+    if ((b == kNoNode ? kNoNode : map[b]) != owners_after[i]) ++m.moved_keys;
+  }
   m.moved_fraction =
       m.total_keys == 0 ? 0.0 : static_cast<double>(m.moved_keys) / static_cast<double>(m.total_keys);
   m.expected_fraction = changed_arc_share(before, after, map);

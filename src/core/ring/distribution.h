@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -78,6 +79,15 @@ struct MovementStats {
 };
 
 MovementStats compare_owners(const RingSnapshot& before, const RingSnapshot& after, const KeySet& keys);
+
+// The same figures from owners computed once (for big key sets analysed
+// after every membership change): primary_owners gives each key hash's
+// primary (kNoNode on an empty ring); distribution_of and movement_of equal
+// analyze_distribution and compare_owners for the keys those hashes came from.
+std::vector<NodeIndex> primary_owners(const RingSnapshot& ring, std::span<const std::uint64_t> key_hashes);
+DistributionStats distribution_of(const RingSnapshot& ring, std::span<const NodeIndex> owners);
+MovementStats movement_of(const RingSnapshot& before, std::span<const NodeIndex> owners_before,
+                          const RingSnapshot& after, std::span<const NodeIndex> owners_after);
 
 // The share of the hash space whose primary differs between two states.
 double changed_arc_share(const RingSnapshot& before, const RingSnapshot& after);

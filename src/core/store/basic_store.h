@@ -149,6 +149,17 @@ class BasicStore {
   // Filter-only operations (the seed's FilterContains/FilterAdd, used by gossip).
   bool filter_contains(HashedKey key) const;
 
+  // Calls fn(key, value_bytes, expire_at_ns) for every live entry (expire_at
+  // 0: no TTL) in id order, which is deterministic (never the hash table's
+  // order, which depends on addresses). fn must not modify the store.
+  template <class Fn>
+  void for_each_live(Fn&& fn) const {
+    const TimeNs now = clock_.now();
+    for (const Entry* e : directory_) {
+      if (e != nullptr && !is_expired(*e, now)) fn(e->key(), std::uint64_t{e->value_bytes}, e->expire_at_ns);
+    }
+  }
+
  private:
   static constexpr std::uint8_t kHasPayload = 1;
   static constexpr std::uint8_t kInFilter = 2;

@@ -41,6 +41,32 @@ TEST(Distribution, SeedGoldenMovementThreeToFour) {
   EXPECT_DOUBLE_EQ(m.moved_fraction, 0.243);
 }
 
+// Owners computed once give exactly the figures of the streaming analyses.
+TEST(Distribution, FiguresFromPrecomputedOwnersAreTheSame) {
+  const auto before = seed_ring(3);
+  const auto after = seed_ring(4);
+  const KeySet keys = KeySet::sequential(1000);
+  std::vector<std::uint64_t> hashes;
+  keys.for_each([&](std::string_view k) { hashes.push_back(before->hash(k)); });
+  const auto owners_before = primary_owners(*before, hashes);
+  const auto owners_after = primary_owners(*after, hashes);
+  const auto m = movement_of(*before, owners_before, *after, owners_after);
+  EXPECT_EQ(m.moved_keys, 243u);
+  EXPECT_EQ(m.expected_fraction, compare_owners(*before, *after, keys).expected_fraction);
+  const auto five = seed_ring(5);
+  std::vector<std::uint64_t> h5;
+  KeySet::sequential(10000).for_each([&](std::string_view k) { h5.push_back(five->hash(k)); });
+  const auto d = distribution_of(*five, primary_owners(*five, h5));
+  const auto ref = analyze_distribution(*five, KeySet::sequential(10000));
+  ASSERT_EQ(d.per_node.size(), ref.per_node.size());
+  for (std::size_t i = 0; i < d.per_node.size(); ++i) EXPECT_EQ(d.per_node[i].keys, ref.per_node[i].keys);
+  EXPECT_EQ(d.stddev, ref.stddev);
+  EXPECT_EQ(d.load_factor, ref.load_factor);
+  EXPECT_EQ(d.expected_stddev, ref.expected_stddev);
+  // an empty ring owns nothing
+  EXPECT_EQ(primary_owners(RingSnapshot(), h5)[0], kNoNode);
+}
+
 // Every configuration, not just the two above: against the independent
 // reference ring, exactly.
 TEST(Distribution, AgreesExactlyWithAnIndependentReference) {
