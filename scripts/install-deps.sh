@@ -8,6 +8,7 @@ packages=(
   cmake g++ ninja-build pkg-config git
   libcli11-dev libfmt-dev libeigen3-dev libbenchmark-dev libgtest-dev
   libxxhash-dev libfccp-dev libyaml-cpp-dev libabsl-dev
+  python3-matplotlib
 )
 
 missing=()

@@ -13,5 +13,6 @@ inline constexpr int kExitBadInput = 2;
 
 void add_dist_command(CLI::App& app, int& exit_status);
 void add_bench_command(CLI::App& app, int& exit_status);
+void add_run_command(CLI::App& app, int& exit_status);
 
 }  // namespace hcsim::cli

@@ -10,10 +10,11 @@
 #include "cli/version.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"hcsim: the HyperCache node's core structures, benchmarks and (soon) cluster simulations"};
+  CLI::App app{"hcsim: the HyperCache node's core structures, benchmarks and deterministic cluster simulations"};
   app.set_version_flag("--version", std::string(hcsim::cli::kVersion));
   app.require_subcommand(1);
   int exit_status = hcsim::cli::kExitOk;
+  hcsim::cli::add_run_command(app, exit_status);
   hcsim::cli::add_dist_command(app, exit_status);
   hcsim::cli::add_bench_command(app, exit_status);
   // CLI11 would only say "A subcommand is required"; name what was typed.
