@@ -169,6 +169,13 @@ Network::LinkState& Network::state(EndpointId from, EndpointId to) {
 }
 
 bool Network::send(Message message) {
+  static const std::string kNoPayload;
+  return send_impl(message, kNoPayload);
+}
+
+bool Network::send(Message message, std::string payload) { return send_impl(message, payload); }
+
+bool Network::send_impl(Message& message, const std::string& payload) {
   assert(message.from < endpoints_.size() && message.to < endpoints_.size());
   assert(message.bytes > 0);
   const TimeNs now = sim_.now();
@@ -211,12 +218,12 @@ bool Network::send(Message message) {
     link.last_delivery_ns = arrival_ns;
   }
 
-  if (!schedule_delivery(message, arrival_ns)) return false;
-  if (duplicate && schedule_delivery(message, saturating_add(arrival_ns, 1))) ++stats_.duplicated;
+  if (!schedule_delivery(message, arrival_ns, payload)) return false;
+  if (duplicate && schedule_delivery(message, saturating_add(arrival_ns, 1), payload)) ++stats_.duplicated;
   return true;
 }
 
-bool Network::schedule_delivery(const Message& m, TimeNs arrival_ns) {
+bool Network::schedule_delivery(const Message& m, TimeNs arrival_ns, const std::string& payload) {
   std::uint32_t slot;
   if (!free_slots_.empty()) {
     slot = free_slots_.back();
@@ -234,6 +241,7 @@ bool Network::schedule_delivery(const Message& m, TimeNs arrival_ns) {
   Slot& s = slots_[slot];
   s.message = m;
   s.event = event;
+  s.payload = payload;
   ++in_flight_;
   return true;
 }
@@ -244,6 +252,8 @@ void Network::deliver(std::uint32_t slot) {
   assert(s.event != kInvalidEventId);
   // Copy out and free the slot first: the handler may send (and grow slots_).
   const Message message = s.message;
+  std::string payload = std::move(s.payload);
+  s.payload.clear();
   s.event = kInvalidEventId;
   free_slots_.push_back(slot);
   assert(in_flight_ > 0);
@@ -259,7 +269,9 @@ void Network::deliver(std::uint32_t slot) {
   if (!endpoint.handler) return;
   assert(running_ == kNoEndpoint);
   running_ = message.to;
+  current_payload_ = std::move(payload);
   endpoint.handler(message);
+  current_payload_.clear();
   running_ = kNoEndpoint;
   if (has_deferred_handler_) {
     endpoint.handler = std::move(deferred_handler_);

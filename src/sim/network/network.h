@@ -36,6 +36,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <absl/container/flat_hash_map.h>
@@ -138,6 +139,13 @@ class Network {
   // message was dropped at send time (down, partition or loss), or if the
   // simulator refused the delivery event (full queue: see sim.rejected()).
   bool send(Message message);
+  // The same with opaque payload bytes (a protocol's encoded message: the
+  // runtime seam's Transport uses it). `message.bytes` is still the size on
+  // the wire; a duplicate carries its own copy of the payload.
+  bool send(Message message, std::string payload);
+  // The payload of the message whose handler is running; empty outside a
+  // handler or for a message sent without one. Valid until the handler returns.
+  std::string_view payload() const { return current_payload_; }
 
   const NetworkStats& stats() const { return stats_; }
   std::size_t in_flight() const { return in_flight_; }  // copies awaiting delivery
@@ -158,6 +166,7 @@ class Network {
   struct Slot {
     Message message;
     EventId event = kInvalidEventId;  // the pending delivery; 0 when the slot is free
+    std::string payload;
   };
 
   LinkState& state(EndpointId from, EndpointId to);
@@ -165,7 +174,9 @@ class Network {
   void set_words(std::size_t words);
   // Holds a copy of `m` and schedules its delivery at `arrival_ns`; false
   // (holding nothing) if the simulator refuses the event.
-  bool schedule_delivery(const Message& m, TimeNs arrival_ns);
+  bool schedule_delivery(const Message& m, TimeNs arrival_ns, const std::string& payload);
+  bool send_impl(Message& message, const std::string& payload);
+  std::string current_payload_;
   void deliver(std::uint32_t slot);
 
   Simulator& sim_;
