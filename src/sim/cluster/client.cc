@@ -22,7 +22,7 @@ Client::Client(ClusterContext& ctx, std::uint32_t number)
 
 void Client::start() {
   const WorkloadSpec& w = ctx_.sc.workload;
-  if (w.mode == "open") {
+  if (!ctx_.closed_loop) {
     const double gap = -mean_gap_ns_ * std::log(static_cast<double>((random_.next() >> 11) + 1) * 0x1.0p-53);
     ctx_.sim.at(w.start_ns + static_cast<TimeNs>(gap), [this] { arrival(); });
   } else {
@@ -73,7 +73,7 @@ void Client::issue(std::uint16_t op, std::uint64_t key, bool backfill) {
   const std::string_view name = ctx_.key_name(key, key_buffer_);
   EndpointId to = 0;
   bool routed;
-  if (ctx_.sc.cluster.routing == "proxy") {
+  if (ctx_.proxy_routing) {
     // Any member node: the one this request draws.
     routed = !ctx_.ring_endpoints.empty();
     if (routed) to = ctx_.ring_endpoints[random_.uniform(ctx_.ring_endpoints.size())];
@@ -142,7 +142,7 @@ void Client::on_message(const Message& m) {
 }
 
 void Client::finished() {
-  if (ctx_.sc.workload.mode != "closed") return;
+  if (!ctx_.closed_loop) return;
   const TimeNs think = ctx_.sc.workload.think_time_ns;
   if (think == 0) {
     issue_random();

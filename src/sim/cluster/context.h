@@ -40,6 +40,9 @@ struct ClusterContext {
       : sc(scenario), sim(sim_options), net(sim, default_link) {}
 
   const Scenario& sc;
+  // The scenario's modes, decided once (they are tested on every request).
+  const bool proxy_routing = sc.cluster.routing == "proxy";
+  const bool closed_loop = sc.workload.mode == "closed";
   Simulator sim;
   Network net;
 

@@ -61,7 +61,7 @@ void NodeHost::on_message(const Message& m) {
       on_control_(*this, m);
       return;
   }
-  if (ctx_.sc.cluster.routing == "proxy" && !(m.flags & protocol::kForwarded)) {
+  if (ctx_.proxy_routing && !(m.flags & protocol::kForwarded)) {
     EndpointId owner = endpoint_;
     const std::string_view key = ctx_.key_name(m.key, key_buffer_);
     if (ctx_.route(key, owner) && owner != endpoint_) {
