@@ -1,5 +1,6 @@
 #include "sim/cluster/client.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "sim/cluster/protocol.h"
@@ -20,11 +21,19 @@ Client::Client(ClusterContext& ctx, std::uint32_t number)
   mean_gap_ns_ = 1e9 * static_cast<double>(w.clients) / w.rate_per_s;
 }
 
+namespace {
+// An exponential gap with the given mean, clamped so that the cast to TimeNs
+// cannot overflow at absurdly low rates.
+TimeNs exponential_gap(double mean_ns, core::SeededRandom& random) {
+  const double gap = -mean_ns * std::log(static_cast<double>((random.next() >> 11) + 1) * 0x1.0p-53);
+  return static_cast<TimeNs>(std::min(gap, 1e18));
+}
+}  // namespace
+
 void Client::start() {
   const WorkloadSpec& w = ctx_.sc.workload;
   if (!ctx_.closed_loop) {
-    const double gap = -mean_gap_ns_ * std::log(static_cast<double>((random_.next() >> 11) + 1) * 0x1.0p-53);
-    ctx_.sim.at(w.start_ns + static_cast<TimeNs>(gap), [this] { arrival(); });
+    ctx_.sim.at(w.start_ns + exponential_gap(mean_gap_ns_, random_), [this] { arrival(); });
   } else {
     for (std::uint32_t i = 0; i < w.concurrency; ++i) {
       ctx_.sim.at(w.start_ns, [this] { issue_random(); });
@@ -34,8 +43,7 @@ void Client::start() {
 
 void Client::arrival() {
   issue_random();
-  const double gap = -mean_gap_ns_ * std::log(static_cast<double>((random_.next() >> 11) + 1) * 0x1.0p-53);
-  ctx_.sim.after(static_cast<TimeNs>(gap), [this] { arrival(); });
+  ctx_.sim.after(exponential_gap(mean_gap_ns_, random_), [this] { arrival(); });
 }
 
 void Client::issue_random() {
@@ -64,6 +72,7 @@ void Client::issue(std::uint16_t op, std::uint64_t key, bool backfill) {
   ++p.generation;
   p.op = op;
   p.live = true;
+  p.backfill = backfill;
   ++outstanding_;
   if (backfill) ++ctx_.interval.backfills;
   const std::uint64_t id = request_id(slot, p.generation);
@@ -108,6 +117,7 @@ void Client::on_message(const Message& m) {
   p.live = false;
   free_.push_back(slot);
   --outstanding_;
+  drop_finished_deadlines();
   RequestCounters& c = ctx_.interval;
   ++c.requests;
   const TimeNs latency = ctx_.sim.now() - p.start_ns;
@@ -138,16 +148,27 @@ void Client::on_message(const Message& m) {
       if (error) ++c.errors;
       break;
   }
-  finished();
+  finished(p, (m.flags & (protocol::kBusy | protocol::kFailed)) != 0);
 }
 
-void Client::finished() {
-  if (!ctx_.closed_loop) return;
-  const TimeNs think = ctx_.sc.workload.think_time_ns;
-  if (think == 0) {
-    issue_random();
-  } else {
-    ctx_.sim.after(think, [this] { issue_random(); });
+void Client::finished(const Pending& p, bool failed) {
+  // A backfill is extra work of the GET that missed, not a request slot of
+  // the closed loop: the loop's concurrency stays fixed.
+  if (!ctx_.closed_loop || p.backfill) return;
+  // At least 1 ns later, so that a zero-time round trip cannot spin at one
+  // instant; after an error or a timeout, a back-off as real clients do (a
+  // busy node would otherwise be hammered at the network's round-trip rate).
+  TimeNs wait = std::max<TimeNs>(ctx_.sc.workload.think_time_ns, 1);
+  if (failed) wait = std::max(wait, kRetryBackoffNs);
+  ctx_.sim.after(wait, [this] { issue_random(); });
+}
+
+void Client::drop_finished_deadlines() {
+  while (!deadlines_.empty()) {
+    const std::uint64_t id = deadlines_.front().second;
+    const Pending& p = pending_[static_cast<std::uint32_t>(id & 0xffffffffu)];
+    if (p.live && p.generation == static_cast<std::uint32_t>(id >> 32)) return;
+    deadlines_.pop_front();
   }
 }
 
@@ -181,7 +202,7 @@ void Client::on_deadline() {
       case protocol::kSet: ++ctx_.interval.sets; break;
       default: ++ctx_.interval.dels; break;
     }
-    finished();
+    finished(p, true);
   }
   arm_deadline();
 }

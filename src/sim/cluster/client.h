@@ -23,6 +23,9 @@ class Client {
   void set_endpoint(EndpointId id) { endpoint_ = id; }
   EndpointId endpoint() const { return endpoint_; }
 
+  // Closed loop: the pause after an error reply or a timeout.
+  static constexpr TimeNs kRetryBackoffNs = 1'000'000;
+
   void start();  // schedules the first requests at the workload's start time
   void on_message(const Message& m);
   std::size_t outstanding() const { return outstanding_; }
@@ -34,11 +37,13 @@ class Client {
     std::uint32_t generation = 0;
     std::uint16_t op = 0;
     bool live = false;
+    bool backfill = false;  // a cache-aside SET: not one of the closed loop's requests
   };
   void arrival();                 // open loop: one request, then the next arrival
   void issue_random();            // a request from the op mix
   void issue(std::uint16_t op, std::uint64_t key, bool backfill);
-  void finished();                // closed loop: the next request after think time
+  void finished(const Pending& p, bool failed);  // closed loop: the next request after think time
+  void drop_finished_deadlines();   // pops deadlines of requests already answered
   void on_deadline();
   void arm_deadline();
 

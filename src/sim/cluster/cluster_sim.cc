@@ -23,6 +23,10 @@ namespace {
 using Kind = TimelineEvent::Kind;
 
 constexpr std::uint64_t kMaxAnalysedKeys = std::uint64_t{1} << 27;
+constexpr std::uint32_t kMaxBatchBytes = 256u << 20;     // a batch closes before it would pass this
+constexpr std::uint32_t kMaxMigrationAttempts = 10;       // sends of one batch, with doubling waits
+constexpr std::uint64_t kMaxOutstandingAtStart = 1u << 24; // closed loop: clients x concurrency
+constexpr std::uint64_t kMaxLinkPairs = 1u << 22;         // links one set_link event may change
 
 bool changes_membership(Kind k) { return k == Kind::kAddNode || k == Kind::kRemoveNode; }
 
@@ -57,7 +61,7 @@ double micros(std::int64_t ns) { return static_cast<double>(ns) / 1e3; }
 const std::vector<std::string>& base_metrics() {
   static const std::vector<std::string> names = {
       "requests", "throughput_rps", "gets", "hits", "misses", "hit_ratio", "sets", "dels", "backfills",
-      "errors", "timeouts", "unrouted", "forwards", "latency_mean_us", "latency_p50_us", "latency_p99_us",
+      "errors", "timeouts", "success_ratio", "unrouted", "forwards", "latency_mean_us", "latency_p50_us", "latency_p99_us",
       "latency_p999_us", "latency_max_us", "net_messages", "net_bytes", "net_dropped", "evictions",
       "keys_end", "nodes_end", "initial.nodes", "initial.keys", "initial.avg", "initial.min", "initial.max",
       "initial.load_factor", "initial.stddev", "initial.expected_stddev"};
@@ -98,7 +102,8 @@ struct MigrationBatch {
   EndpointId to = 0;
   std::size_t change = 0;  // index into changes_
   std::vector<MigrationItem> items;
-  std::uint32_t bytes = 0;
+  std::vector<bool> stored;  // per item: the new owner holds it (set on arrival)
+  std::uint32_t bytes = 0;   // on the wire; at most kMaxBatchBytes
   std::uint32_t attempts = 0;
   bool acked = false;
 };
@@ -143,7 +148,8 @@ class ClusterRun {
   std::vector<MigrationBatch> batches_;
   core::Status failure_ = core::Status::ok();  // a run-time error inside an event
 
-  std::vector<double> interval_hit_ratio_;
+  std::vector<double> interval_hit_ratio_;  // of the intervals with at least one hit or miss
+  std::vector<bool> interval_has_gets_;
   std::vector<TimeNs> interval_end_;
   NetworkStats last_net_;
 
@@ -185,6 +191,27 @@ core::Status ClusterRun::build() {
     auto host = add_host(name);
     if (!host.is_ok()) return host.status();
     entries.push_back({name, sc_.cluster.vnodes, true});
+  }
+  if (sc_.workload.mode == "closed" &&
+      std::uint64_t{sc_.workload.clients} * sc_.workload.concurrency > kMaxOutstandingAtStart) {
+    return core::Status::error(fmt::format("workload: clients x concurrency = {} outstanding requests; at most {}",
+                                           std::uint64_t{sc_.workload.clients} * sc_.workload.concurrency,
+                                           kMaxOutstandingAtStart));
+  }
+  std::uint64_t max_nodes = sc_.cluster.nodes;
+  for (const TimelineEvent& ev : sc_.timeline) max_nodes += ev.kind == Kind::kAddNode ? 1 : 0;
+  const auto group_size = [&](const std::vector<std::string>& names) {
+    std::uint64_t n = 0;
+    for (const std::string& name : names) {
+      n += name == "nodes" ? max_nodes : name == "clients" ? sc_.workload.clients : 1;
+    }
+    return n;
+  };
+  for (const TimelineEvent& ev : sc_.timeline) {
+    if (ev.kind == Kind::kSetLink && group_size(ev.a) * group_size(ev.b) > kMaxLinkPairs) {
+      return core::Status::error(fmt::format("{}:{}: set_link would change up to {} links; at most {}",
+                                             sc_.source_path, ev.line, group_size(ev.a) * group_size(ev.b), kMaxLinkPairs));
+    }
   }
   for (std::uint32_t i = 1; i <= sc_.workload.clients; ++i) {
     auto client = std::make_unique<Client>(ctx_, i);
@@ -323,7 +350,14 @@ void ClusterRun::membership_change(const TimelineEvent& ev) {
   change.at_ns = now;
   change.event = event_name(ev.kind);
   change.node = ev.node;
-  change.hit_ratio_before = interval_hit_ratio_.empty() ? 0.0 : interval_hit_ratio_.back();
+  // The last interval before the change that served GETs.
+  change.hit_ratio_before = 0.0;
+  for (std::size_t i = interval_hit_ratio_.size(); i-- > 0;) {
+    if (interval_has_gets_[i]) {
+      change.hit_ratio_before = interval_hit_ratio_[i];
+      break;
+    }
+  }
   std::shared_ptr<const core::RingSnapshot> after;
   if (ev.kind == Kind::kAddNode) {
     auto it = host_by_name_.find(ev.node);
@@ -380,18 +414,23 @@ void ClusterRun::migrate_from(NodeHost& source, const core::RingSnapshot& next, 
     if (owner_index == core::kNoNode) return;
     const EndpointId owner = ctx_.ring_endpoints[owner_index];
     if (owner == source.endpoint()) return;
+    const auto item_bytes = static_cast<std::uint32_t>(key.size() + 16 + value_bytes);  // value <= 512 MiB
+    if (auto full = open.find(owner); full != open.end() && batches_[full->second].bytes + std::uint64_t{item_bytes} > kMaxBatchBytes) {
+      open.erase(full);
+    }
     auto [it, inserted] = open.try_emplace(owner, batches_.size());
     if (inserted) {
-      batches_.push_back(MigrationBatch{.source = &source, .to = owner, .change = change, .items = {},
+      batches_.push_back(MigrationBatch{.source = &source, .to = owner, .change = change, .items = {}, .stored = {},
                                         .bytes = protocol::kHeaderBytes, .attempts = 0, .acked = false});
       order.push_back(it->second);
     }
     MigrationBatch& b = batches_[it->second];
     b.items.push_back({std::string(key), value_bytes, expire_at});
-    b.bytes += static_cast<std::uint32_t>(key.size() + 16 + value_bytes);
+    b.bytes += item_bytes;
     if (b.items.size() >= sc_.cluster.migration_batch_keys) open.erase(it);
   });
   for (std::size_t b : order) {
+    batches_[b].stored.assign(batches_[b].items.size(), false);
     Change& c = changes_[change];
     ++c.batches;
     c.migration_keys += batches_[b].items.size();
@@ -401,9 +440,8 @@ void ClusterRun::migrate_from(NodeHost& source, const core::RingSnapshot& next, 
 }
 
 void ClusterRun::send_batch(std::size_t b) {
-  static constexpr std::uint32_t kMaxAttempts = 5;
   MigrationBatch& batch = batches_[b];
-  if (batch.acked || batch.attempts >= kMaxAttempts) return;
+  if (batch.acked || batch.attempts >= kMaxMigrationAttempts) return;
   ++batch.attempts;
   Message m;
   m.from = batch.source->endpoint();
@@ -412,8 +450,14 @@ void ClusterRun::send_batch(std::size_t b) {
   m.bytes = batch.bytes;
   m.aux = b;
   ctx_.net.send(m);
-  // Resent if no ack comes within twice the request timeout.
-  ctx_.sim.after(2 * sc_.workload.timeout_ns, [this, b] { send_batch(b); });
+  // Resent if no ack comes in time: twice the request timeout plus the
+  // batch's own transfer time, doubling with every attempt (a partition may
+  // last a while), so a slow link does not trigger needless copies.
+  const double bandwidth = ctx_.net.link(m.from, m.to).bandwidth_bytes_per_s;
+  const double transfer_ns = bandwidth > 0 ? static_cast<double>(batch.bytes) * 1e9 / bandwidth : 0.0;
+  const double wait_ns = (2.0 * static_cast<double>(sc_.workload.timeout_ns) + transfer_ns) *
+                         static_cast<double>(std::uint64_t{1} << (batch.attempts - 1));
+  ctx_.sim.after(static_cast<TimeNs>(std::min(wait_ns, 1e18)), [this, b] { send_batch(b); });
 }
 
 void ClusterRun::on_control(NodeHost& host, const Message& m) {
@@ -421,13 +465,17 @@ void ClusterRun::on_control(NodeHost& host, const Message& m) {
   MigrationBatch& batch = batches_[m.aux];
   const TimeNs now = ctx_.sim.now();
   if (m.type == protocol::kMigrate) {
-    for (const MigrationItem& item : batch.items) {
+    for (std::size_t i = 0; i < batch.items.size(); ++i) {
+      const MigrationItem& item = batch.items[i];
       const core::HashedKey key(item.key);
-      if (host.store().exists(key)) continue;  // a newer write got there first
+      if (host.store().exists(key)) {  // a newer write got there first
+        batch.stored[i] = true;
+        continue;
+      }
       if (item.expire_at_ns != 0 && item.expire_at_ns <= now) continue;
       const std::optional<TimeNs> ttl =
           item.expire_at_ns != 0 ? std::optional<TimeNs>(item.expire_at_ns - now) : std::nullopt;
-      (void)host.store().set_size_only(key, item.value_bytes, ttl);
+      batch.stored[i] = host.store().set_size_only(key, item.value_bytes, ttl).is_ok();
     }
     Message ack;
     ack.from = host.endpoint();
@@ -439,7 +487,15 @@ void ClusterRun::on_control(NodeHost& host, const Message& m) {
   } else if (m.type == protocol::kMigrateAck) {
     if (batch.acked) return;
     batch.acked = true;
-    for (const MigrationItem& item : batch.items) (void)host.store().del(core::HashedKey(item.key));
+    // The source lets go of what the new owner holds, unless the key came
+    // back to it meanwhile (it rejoined, or the ring changed again).
+    std::string buffer;
+    for (std::size_t i = 0; i < batch.items.size(); ++i) {
+      if (!batch.stored[i]) continue;
+      EndpointId owner = 0;
+      if (ctx_.route(batch.items[i].key, owner) && owner == host.endpoint()) continue;
+      (void)host.store().del(core::HashedKey(batch.items[i].key));
+    }
     Change& c = changes_[batch.change];
     if (++c.batches_acked == c.batches) c.migration_done_ns = now;
   }
@@ -482,6 +538,7 @@ void ClusterRun::sample_interval(TimeNs start_ns, TimeNs end_ns) {
                        format_integer(dropped - last_dropped), format_integer(ctx_.ring->node_count()),
                        format_integer(keys)});
   interval_hit_ratio_.push_back(hit_ratio);
+  interval_has_gets_.push_back(c.hits + c.misses > 0);
   interval_end_.push_back(end_ns);
   last_net_ = net;
   ctx_.total.add(c);
@@ -523,6 +580,7 @@ RunResult ClusterRun::finish(double wall_s) {
   v["backfills"] = static_cast<double>(t.backfills);
   v["errors"] = static_cast<double>(t.errors);
   v["timeouts"] = static_cast<double>(t.timeouts);
+  v["success_ratio"] = t.requests > 0 ? static_cast<double>(t.requests - t.errors - t.timeouts) / static_cast<double>(t.requests) : 0.0;
   v["unrouted"] = static_cast<double>(t.dropped_unrouted);
   v["forwards"] = static_cast<double>(t.forwards);
   v["latency_mean_us"] = h.mean() / 1e3;
@@ -564,10 +622,10 @@ RunResult ClusterRun::finish(double wall_s) {
     v[p + "expected_moved_fraction"] = c.move.expected_fraction;
     v[p + "hit_ratio_before"] = c.hit_ratio_before;
     // The intervals that end after the change: the dip and the recovery.
-    double min_ratio = 1.0, end_ratio = 0.0, recovery = -1.0;
+    double min_ratio = 1.0, end_ratio = -1.0, recovery = -1.0;
     bool seen = false, dipped = false;
     for (std::size_t i = 0; i < interval_end_.size(); ++i) {
-      if (interval_end_[i] <= c.at_ns) continue;
+      if (interval_end_[i] <= c.at_ns || !interval_has_gets_[i]) continue;
       seen = true;
       min_ratio = std::min(min_ratio, interval_hit_ratio_[i]);
       end_ratio = interval_hit_ratio_[i];
@@ -578,7 +636,7 @@ RunResult ClusterRun::finish(double wall_s) {
       }
     }
     if (!dipped && seen) recovery = 0.0;
-    v[p + "hit_ratio_min"] = seen ? min_ratio : 0.0;
+    v[p + "hit_ratio_min"] = seen ? min_ratio : -1.0;  // -1: no GETs were served after the change
     v[p + "hit_ratio_end"] = end_ratio;
     v[p + "recovery_s"] = recovery;
     v[p + "migration_keys"] = static_cast<double>(c.migration_keys);

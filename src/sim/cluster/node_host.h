@@ -32,6 +32,9 @@ class NodeHost {
   void restart();  // up again, empty
   void leave();    // no longer a member (routing already changed); keeps serving what arrives
 
+  static constexpr TimeNs kExpiryPeriodNs = 100'000'000;  // as Redis: 10 sweeps a second
+  static constexpr int kExpiryCallsPerTick = 64;           // active_expire() calls at most per sweep
+
   const std::string& name() const { return name_; }
   std::uint32_t number() const { return number_; }
   EndpointId endpoint() const { return endpoint_; }
@@ -46,6 +49,7 @@ class NodeHost {
 
  private:
   void admit(const Message& m);
+  void expire_tick();  // the store's active expiry, every kExpiryPeriodNs while TTLs are in use
   void start_service(const Message& m);
   void complete(std::uint32_t slot, std::uint64_t epoch);
   Message execute(const Message& m);
