@@ -241,7 +241,7 @@ bool Network::schedule_delivery(const Message& m, TimeNs arrival_ns, const std::
   Slot& s = slots_[slot];
   s.message = m;
   s.event = event;
-  s.payload = payload;
+  if (!payload.empty()) s.payload = payload;  // a free slot's payload is always empty
   ++in_flight_;
   return true;
 }
@@ -252,8 +252,11 @@ void Network::deliver(std::uint32_t slot) {
   assert(s.event != kInvalidEventId);
   // Copy out and free the slot first: the handler may send (and grow slots_).
   const Message message = s.message;
-  std::string payload = std::move(s.payload);
-  s.payload.clear();
+  std::string payload;
+  if (!s.payload.empty()) {
+    payload = std::move(s.payload);
+    s.payload.clear();
+  }
   s.event = kInvalidEventId;
   free_slots_.push_back(slot);
   assert(in_flight_ > 0);
@@ -269,7 +272,7 @@ void Network::deliver(std::uint32_t slot) {
   if (!endpoint.handler) return;
   assert(running_ == kNoEndpoint);
   running_ = message.to;
-  current_payload_ = std::move(payload);
+  if (!payload.empty()) current_payload_ = std::move(payload);
   endpoint.handler(message);
   current_payload_.clear();
   running_ = kNoEndpoint;
