@@ -44,16 +44,6 @@ const char* event_name(Kind k) {
   return "?";
 }
 
-LinkConfig link_config(const LinkSpec& s) {
-  LinkConfig c;
-  c.latency = s.latency;
-  c.bandwidth_bytes_per_s = s.bandwidth_bytes_per_s;
-  c.loss = s.loss;
-  c.duplicate = s.duplicate;
-  c.reorder = s.reorder;
-  c.reorder_delay_ns = s.reorder_delay_ns;
-  return c;
-}
 
 double seconds(TimeNs ns) { return static_cast<double>(ns) / 1e9; }
 double micros(std::int64_t ns) { return static_cast<double>(ns) / 1e3; }
@@ -112,7 +102,7 @@ class ClusterRun {
  public:
   explicit ClusterRun(const Scenario& sc)
       : sc_(sc),
-        ctx_(sc, Simulator::Options{.seed = sc.seed}, link_config(sc.network.link)),
+        ctx_(sc, Simulator::Options{.seed = sc.seed}, sc.network.link),
         hash_(core::parse_hash_kind(sc.cluster.hash).value_or(core::HashKind::kXxh64)) {}
 
   core::Status build();
@@ -326,7 +316,7 @@ void ClusterRun::on_event(std::size_t i) {
     case Kind::kSetLink: {
       const auto a = expand(ev.a);
       const auto b = expand(ev.b);
-      const LinkConfig cfg = link_config(ev.link);
+      const LinkConfig& cfg = ev.link;
       for (EndpointId x : a) {
         for (EndpointId y : b) {
           if (x == y) continue;

@@ -13,6 +13,7 @@
 #include "core/runtime/clock.h"
 #include "core/util/result.h"
 #include "sim/engine/distribution.h"
+#include "sim/network/network.h"
 #include "sim/workload/key_chooser.h"
 
 namespace hcsim::sim {
@@ -41,14 +42,9 @@ struct ClusterSpec {
   std::uint32_t migration_batch_keys = 64; // keys per migration message
 };
 
-struct LinkSpec {
-  Distribution latency = Distribution::constant(100'000);
-  double bandwidth_bytes_per_s = 0.0;  // 0: unlimited
-  double loss = 0.0;
-  double duplicate = 0.0;
-  double reorder = 0.0;
-  TimeNs reorder_delay_ns = 1'000'000;
-};
+// A link's settings are the network's own (latency, bandwidth, loss,
+// duplication, reordering): the scenario holds them as the network takes them.
+using LinkSpec = LinkConfig;
 
 struct NetworkSpec {
   LinkSpec link;  // every link unless an event changes it
