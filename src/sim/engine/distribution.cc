@@ -25,14 +25,58 @@ std::string fmt_value(double v, const std::string& unit) { return fmt::format("{
 
 }  // namespace
 
+namespace {
+
+// The ziggurat of Marsaglia and Tsang (2000) for the standard normal: 128
+// layers of equal area under f(x) = exp(-x^2/2), the base layer holding the
+// tail beyond kR. The tables follow from kR and the layer area kV alone.
+constexpr int kLayers = 128;
+constexpr double kR = 3.442619855899;
+constexpr double kV = 9.91256303526217e-3;
+
+struct Ziggurat {
+  double x[kLayers + 1];  // layer i spans [0, x[i]]; x[0] is the base's pseudo-width
+  double f[kLayers + 1];  // f(x[i])
+  Ziggurat() {
+    const auto pdf = [](double v) { return std::exp(-0.5 * v * v); };
+    x[0] = kV / pdf(kR);
+    x[1] = kR;
+    for (int i = 1; i < kLayers - 1; ++i) x[i + 1] = std::sqrt(-2.0 * std::log(kV / x[i] + pdf(x[i])));
+    x[kLayers] = 0.0;
+    x[kLayers - 1] = std::max(x[kLayers - 1], 0.0);
+    for (int i = 0; i <= kLayers; ++i) f[i] = pdf(x[i]);
+  }
+};
+
+const Ziggurat& ziggurat() {
+  static const Ziggurat z;
+  return z;
+}
+
+}  // namespace
+
 double standard_normal(core::SeededRandom& random) {
-  // Marsaglia's polar method; the second deviate is discarded so that every
-  // call consumes whole attempts only (simple to reason about for replay).
+  const Ziggurat& z = ziggurat();
   for (;;) {
-    const double u = 2.0 * static_cast<double>(random.next() >> 11) * 0x1.0p-53 - 1.0;
-    const double v = 2.0 * static_cast<double>(random.next() >> 11) * 0x1.0p-53 - 1.0;
-    const double s = u * u + v * v;
-    if (s > 0.0 && s < 1.0) return u * std::sqrt(-2.0 * std::log(s) / s);
+    // One draw per attempt: the low 7 bits pick the layer, the top 53 a
+    // signed position across it (disjoint bits).
+    const std::uint64_t bits = random.next();
+    const auto i = static_cast<int>(bits & (kLayers - 1));
+    const double u = 2.0 * static_cast<double>(bits >> 11) * 0x1.0p-53 - 1.0;
+    const double v = u * z.x[i];
+    if (std::fabs(v) < z.x[i + 1]) return v;  // inside the layer's core rectangle: ~99% of draws
+    if (i == 0) {
+      // The tail beyond kR (Marsaglia 1964).
+      double t, y;
+      do {
+        t = -std::log(unit_open(random)) / kR;
+        y = -std::log(unit_open(random));
+      } while (2.0 * y < t * t);
+      return u < 0 ? -(kR + t) : kR + t;
+    }
+    // The wedge between the rectangle and the curve.
+    const double w = static_cast<double>(random.next() >> 11) * 0x1.0p-53;
+    if (z.f[i + 1] + w * (z.f[i] - z.f[i + 1]) < std::exp(-0.5 * v * v)) return v;
   }
 }
 
@@ -74,8 +118,15 @@ double Distribution::sample(core::SeededRandom& random) const {
       return 0.0;
     }
     case Kind::kLognormal: {
-      const double sigma = std::log(b / a) / kZ99;
-      return clamp_sample(a * std::exp(sigma * standard_normal(random)));
+      // sigma for the last (median, p99) seen on this thread: a run samples
+      // few distinct lognormals, so the log is rarely recomputed.
+      thread_local double last_a = 0.0, last_b = 0.0, last_sigma = 0.0;
+      if (a != last_a || b != last_b) {
+        last_a = a;
+        last_b = b;
+        last_sigma = std::log(b / a) / kZ99;
+      }
+      return clamp_sample(a * std::exp(last_sigma * standard_normal(random)));
     }
     case Kind::kExponential:
       return clamp_sample(-a * std::log(unit_open(random)));

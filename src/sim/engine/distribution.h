@@ -35,8 +35,10 @@ struct Distribution {
   // with p99 < median; `what` names the quantity in the message.
   core::Status validate(const std::string& what) const;
 
-  // A sample, always >= 0 and finite. Consumes a fixed number of draws per
-  // kind (constant: none) except kNormal's rare resampling.
+  // A sample, always >= 0 and finite. Draws: constant none; uniform and
+  // exponential one; normal and lognormal one for about 99% of samples
+  // (the ziggurat's rare wedge and tail cases, and normal's resampling
+  // below 0, take more). The same stream always gives the same samples.
   double sample(core::SeededRandom& random) const;
   // Rounded to the nearest integer, clamped to [0, 2^62].
   std::int64_t sample_int(core::SeededRandom& random) const;
@@ -48,8 +50,9 @@ struct Distribution {
   bool is_zero() const { return kind == Kind::kConstant && a == 0.0; }
 };
 
-// A standard normal deviate by the polar method; exactly two u64 draws per
-// attempt. Exposed for tests.
+// A standard normal deviate by the ziggurat method (Marsaglia and Tsang,
+// 2000): one u64 draw for about 99% of deviates, more in the wedges and the
+// tail. Exposed for tests.
 double standard_normal(core::SeededRandom& random);
 
 }  // namespace hcsim::sim

@@ -69,6 +69,30 @@ TEST(Distribution, NormalIsTruncatedAtZero) {
   EXPECT_NEAR(quantile(narrow, 0.8413), 1010.0, 0.3);  // mean + 1 sd
 }
 
+// The ziggurat against the normal law: moments, the CDF at several points
+// (5 sigma binomial bounds over 4M deviates) and the tail beyond the base
+// layer's edge (3.4426), which takes its own sampling path.
+TEST(Distribution, StandardNormalFollowsTheNormalLaw) {
+  core::SeededRandom r(11);
+  constexpr int kN = 4'000'000;
+  const double points[] = {-3.5, -2.0, -1.0, -0.3, 0.0, 0.5, 1.5, 2.5, 3.4426, 4.0};
+  std::vector<int> below(std::size(points), 0);
+  double sum = 0, sum2 = 0;
+  for (int i = 0; i < kN; ++i) {
+    const double z = standard_normal(r);
+    sum += z;
+    sum2 += z * z;
+    for (std::size_t j = 0; j < std::size(points); ++j) below[j] += z < points[j] ? 1 : 0;
+  }
+  EXPECT_NEAR(sum / kN, 0.0, 5.0 / std::sqrt(kN));
+  EXPECT_NEAR(sum2 / kN, 1.0, 5.0 * std::sqrt(2.0 / kN));
+  for (std::size_t j = 0; j < std::size(points); ++j) {
+    const double p = 0.5 * std::erfc(-points[j] / std::sqrt(2.0));
+    const double sd = std::sqrt(p * (1 - p) / kN);
+    EXPECT_NEAR(static_cast<double>(below[j]) / kN, p, 5 * sd + 1e-7) << "at " << points[j];
+  }
+}
+
 TEST(Distribution, SameSeedSameSamples) {
   const Distribution d = Distribution::lognormal(5, 50);
   EXPECT_EQ(samples(d, 1000, 9), samples(d, 1000, 9));
