@@ -7,6 +7,8 @@
 #include <cmath>
 #include <limits>
 
+#include "sim/engine/rounding.h"
+
 namespace hcsim::sim {
 namespace {
 
@@ -86,16 +88,7 @@ std::int64_t Histogram::percentile(double q) const {
   if (count_ == 0) return 0;
   if (!(q > 0.0)) return min_;  // also NaN
   if (q >= 1.0) return max_;
-  const double product = q * static_cast<double>(count_);
-  const double nearest = std::round(product);
-  const double rank_real =
-      std::fabs(product - nearest) <= 4.0 * DBL_EPSILON * product ? nearest : std::ceil(product);
-  std::uint64_t rank = 1;
-  if (rank_real >= static_cast<double>(count_)) {
-    rank = count_;
-  } else if (rank_real > 1.0) {
-    rank = static_cast<std::uint64_t>(rank_real);
-  }
+  const std::uint64_t rank = ceil_count(q, count_);
   const std::size_t first = bucket_of(min_);
   const std::size_t last = bucket_of(max_);
   std::uint64_t seen = 0;

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "sim/engine/rounding.h"
+
 namespace hcsim::sim {
 namespace {
 
@@ -28,20 +30,10 @@ double expm1_over_x(double x) {
   return 1.0 + x * 0.5 * (1.0 + x / 3.0 * (1.0 + 0.25 * x));
 }
 
-// ceil(fraction * keys) where a product within a few ulps of an integer
-// counts as that integer (0.07 * 100 is 7.000000000000001 in doubles: 7 hot
-// keys, not 8), then at least 1, and below keys unless the fraction is 1.
+// ceil_count(fraction, keys) (0.07 x 100 keys: 7 hot, not 8), below keys
+// unless the fraction is 1.
 std::uint64_t hot_key_count(double fraction, std::uint64_t keys) {
-  const double product = fraction * static_cast<double>(keys);
-  const double nearest = std::round(product);
-  const double c =
-      std::fabs(product - nearest) <= 4.0 * DBL_EPSILON * product ? nearest : std::ceil(product);
-  std::uint64_t hot = 1;
-  if (c >= static_cast<double>(keys)) {
-    hot = keys;
-  } else if (c > 1.0) {  // false for NaN too
-    hot = static_cast<std::uint64_t>(c);
-  }
+  std::uint64_t hot = ceil_count(fraction, keys);
   if (!(fraction >= 1.0) && hot >= keys && keys > 1) hot = keys - 1;
   assert(hot >= 1 && hot <= keys);
   return hot;
