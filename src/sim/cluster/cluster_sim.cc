@@ -30,20 +30,6 @@ constexpr std::uint64_t kMaxLinkPairs = 1u << 22;         // links one set_link 
 
 bool changes_membership(Kind k) { return k == Kind::kAddNode || k == Kind::kRemoveNode; }
 
-const char* event_name(Kind k) {
-  switch (k) {
-    case Kind::kPreload: return "preload";
-    case Kind::kAddNode: return "add_node";
-    case Kind::kRemoveNode: return "remove_node";
-    case Kind::kCrashNode: return "crash_node";
-    case Kind::kRestartNode: return "restart_node";
-    case Kind::kPartition: return "partition";
-    case Kind::kHeal: return "heal";
-    case Kind::kSetLink: return "set_link";
-  }
-  return "?";
-}
-
 
 double seconds(TimeNs ns) { return static_cast<double>(ns) / 1e9; }
 double micros(std::int64_t ns) { return static_cast<double>(ns) / 1e3; }
@@ -69,7 +55,7 @@ const std::vector<std::string>& change_metrics() {
 struct Change {
   std::size_t number = 0;  // 1-based
   TimeNs at_ns = 0;
-  std::string event;
+  std::string_view event;
   std::string node;
   core::DistributionStats dist;
   core::MovementStats move;
@@ -182,7 +168,7 @@ core::Status ClusterRun::build() {
     if (!host.is_ok()) return host.status();
     entries.push_back({name, sc_.cluster.vnodes, true});
   }
-  if (sc_.workload.mode == "closed" &&
+  if (ctx_.closed_loop &&
       std::uint64_t{sc_.workload.clients} * sc_.workload.concurrency > kMaxOutstandingAtStart) {
     return core::Status::error(fmt::format("workload: clients x concurrency = {} outstanding requests; at most {}",
                                            std::uint64_t{sc_.workload.clients} * sc_.workload.concurrency,
@@ -329,7 +315,7 @@ void ClusterRun::on_event(std::size_t i) {
     }
   }
   const std::string target = ev.node.empty() ? "" : ev.node;
-  events_.add_row({format_number(seconds(now)), event_name(ev.kind), target, detail, "", "", "", "", "", ""});
+  events_.add_row({format_number(seconds(now)), std::string(timeline_action_name(ev.kind)), target, detail, "", "", "", "", "", ""});
 }
 
 void ClusterRun::membership_change(const TimelineEvent& ev) {
@@ -338,7 +324,7 @@ void ClusterRun::membership_change(const TimelineEvent& ev) {
   Change change;
   change.number = changes_.size() + 1;
   change.at_ns = now;
-  change.event = event_name(ev.kind);
+  change.event = timeline_action_name(ev.kind);
   change.node = ev.node;
   // The last interval before the change that served GETs.
   change.hit_ratio_before = 0.0;
@@ -390,7 +376,7 @@ void ClusterRun::membership_change(const TimelineEvent& ev) {
   Change& c = changes_[index];
   c.event_row = events_.rows();
   if (c.batches == 0) c.migration_done_ns = sc_.cluster.rebalance == "migrate" ? now : -1;
-  events_.add_row({format_number(seconds(now)), c.event, c.node,
+  events_.add_row({format_number(seconds(now)), std::string(c.event), c.node,
                    fmt::format("{} nodes after", after->node_count()), format_integer(c.move.moved_keys),
                    format_number(c.move.moved_fraction), format_number(c.move.expected_fraction), "", "", ""});
 }

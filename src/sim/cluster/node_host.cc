@@ -91,6 +91,17 @@ void NodeHost::on_message(const Message& m) {
   admit(m);
 }
 
+Message NodeHost::reply_to(const Message& m) const {
+  Message reply = m;  // keeps request_id, key and (proxy mode) aux
+  reply.type = protocol::kReply;
+  reply.from = endpoint_;
+  reply.to = m.from;
+  reply.flags = static_cast<std::uint16_t>(m.flags & protocol::kForwarded);
+  reply.value_bytes = 0;
+  reply.bytes = protocol::kHeaderBytes;
+  return reply;
+}
+
 void NodeHost::admit(const Message& m) {
   if (busy_ < ctx_.sc.cluster.workers) {
     start_service(m);
@@ -100,13 +111,8 @@ void NodeHost::admit(const Message& m) {
     queue_.push_back(m);
     return;
   }
-  Message reply = m;
-  reply.type = protocol::kReply;
-  reply.from = endpoint_;
-  reply.to = m.from;
-  reply.flags = static_cast<std::uint16_t>((m.flags & protocol::kForwarded) | protocol::kBusy);
-  reply.value_bytes = 0;
-  reply.bytes = protocol::kHeaderBytes;
+  Message reply = reply_to(m);
+  reply.flags |= protocol::kBusy;
   ctx_.net.send(reply);
 }
 
@@ -145,13 +151,7 @@ void NodeHost::complete(std::uint32_t slot, std::uint64_t epoch) {
 
 Message NodeHost::execute(const Message& m) {
   const std::string_view key = ctx_.key_name(m.key, key_buffer_);
-  Message reply = m;
-  reply.type = protocol::kReply;
-  reply.from = endpoint_;
-  reply.to = m.from;
-  reply.flags = static_cast<std::uint16_t>(m.flags & protocol::kForwarded);
-  reply.value_bytes = 0;
-  reply.bytes = protocol::kHeaderBytes;
+  Message reply = reply_to(m);
   const core::HashedKey hk(key);
   switch (m.type) {
     case protocol::kGet: {

@@ -53,6 +53,7 @@ class NodeHost {
   void start_service(const Message& m);
   void complete(std::uint32_t slot, std::uint64_t epoch);
   Message execute(const Message& m);
+  Message reply_to(const Message& m) const;  // an empty reply (no flags but kForwarded)
 
   ClusterContext& ctx_;
   std::string name_;

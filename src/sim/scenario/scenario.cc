@@ -1274,6 +1274,8 @@ std::string emit_expectation(const Expectation& x) {
 
 }  // namespace
 
+std::string_view timeline_action_name(TimelineEvent::Kind kind) { return action_name(kind); }
+
 core::Result<Override> parse_override(std::string_view text) {
   const std::size_t eq = text.find('=');
   if (eq == std::string_view::npos) {

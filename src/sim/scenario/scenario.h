@@ -92,6 +92,9 @@ struct TimelineEvent {
   int line = 0;                    // where it was written (1-based), for messages
 };
 
+// The YAML key of an event's action ("add_node", "crash_node", ...).
+std::string_view timeline_action_name(TimelineEvent::Kind kind);
+
 // One check of the `expect:` block on a summary figure.
 struct Expectation {
   std::string metric;               // a summary.csv metric name
