@@ -31,9 +31,7 @@ std::string_view ClusterContext::key_name(std::uint64_t index, std::string& buff
 std::uint64_t ClusterContext::value_bytes_for(std::uint64_t key) const {
   const Distribution& d = sc.workload.value_bytes;
   if (d.kind == Distribution::Kind::kConstant) return static_cast<std::uint64_t>(d.a);
-  static constexpr std::uint64_t kValueSizeStream = 2;
-  core::SeededRandom r(Simulator::stream_seed(sc.seed, StreamKind::kOther, kValueSizeStream) ^
-                       (key * 0x9e3779b97f4a7c15ULL));
+  core::SeededRandom r(value_size_seed ^ (key * 0x9e3779b97f4a7c15ULL));
   const std::int64_t v = d.sample_int(r);
   return static_cast<std::uint64_t>(v < 0 ? 0 : v);
 }

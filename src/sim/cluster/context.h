@@ -43,6 +43,8 @@ struct ClusterContext {
   // The scenario's modes, decided once (they are tested on every request).
   const bool proxy_routing = sc.cluster.routing == "proxy";
   const bool closed_loop = sc.workload.mode == "closed";
+  // The root of the per-key value-size streams (see value_bytes_for).
+  const std::uint64_t value_size_seed = Simulator::stream_seed(sc.seed, StreamKind::kOther, 2);
   Simulator sim;
   Network net;
 
