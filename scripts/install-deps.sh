@@ -9,6 +9,7 @@ packages=(
   libcli11-dev libfmt-dev libeigen3-dev libbenchmark-dev libgtest-dev
   libxxhash-dev libfccp-dev libyaml-cpp-dev libabsl-dev
   python3-matplotlib
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -3,7 +3,8 @@
 # warnings as errors, run the whole ctest suite (unit, end-to-end and the
 # distribution regression gate), then build and run it again under
 # ThreadSanitizer, and again as a Debug build (asserts on) under Address and
-# UndefinedBehavior sanitizers. Exits non-zero on the first failure.
+# UndefinedBehavior sanitizers, then fuzz the binary codec for a minute.
+# Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -29,3 +30,16 @@ cmake --build build/asan -j "$jobs"
 export ASAN_OPTIONS="detect_leaks=0 abort_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1 halt_on_error=1"
 ctest --test-dir build/asan --output-on-failure -j "$jobs"
+
+echo "== fuzz the binary codec (bounded)"
+# libFuzzer with ASan+UBSan over the membership protocol's codec, starting
+# from valid frames the corpus program writes; new finds accumulate in
+# build/fuzz/corpus across runs. Any crash or broken round trip fails here
+# (the reproducer is left in build/fuzz/crash-*).
+CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHCSIM_FUZZ=ON \
+  -DHCSIM_WERROR=ON > /dev/null
+cmake --build build/fuzz -j "$jobs" --target hcsim_codec_fuzz hcsim_codec_corpus
+build/fuzz/tests/fuzz/hcsim_codec_corpus build/fuzz/seeds
+mkdir -p build/fuzz/corpus
+build/fuzz/tests/fuzz/hcsim_codec_fuzz -max_total_time=60 -timeout=10 -rss_limit_mb=2048 \
+  -artifact_prefix=build/fuzz/ -print_final_stats=1 build/fuzz/corpus build/fuzz/seeds
