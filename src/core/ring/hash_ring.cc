@@ -1,5 +1,7 @@
 #include "core/ring/hash_ring.h"
 
+#include <absl/container/flat_hash_set.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -108,6 +110,41 @@ Status HashRing::add_node(std::string_view id, std::string_view address, int por
   info.vnodes = config_.vnodes_per_node;
   infos_.emplace(info.id, std::move(info));
   publish(cur->with_node(id, config_.vnodes_per_node), true);
+  return Status::ok();
+}
+
+Status HashRing::add_nodes(std::span<const std::string> ids) {
+  if (ids.empty()) return Status::ok();
+  for (const std::string& id : ids) {
+    if (Status s = check_node_id(id); !s.is_ok()) return s;
+  }
+  std::lock_guard lock(write_mu_);
+  const std::shared_ptr<const RingSnapshot> cur = snapshot();
+  if (cur->vnode_count() + ids.size() * std::size_t{config_.vnodes_per_node} > kMaxRingVnodes) {
+    return Status::error(fmt::format("adding {} nodes would exceed {} vnodes on the ring", ids.size(), kMaxRingVnodes));
+  }
+  absl::flat_hash_set<std::string_view> batch;
+  std::size_t fresh_ids = 0;
+  for (const std::string& id : ids) {
+    if (infos_.contains(to_absl(id)) || !batch.insert(id).second) {
+      return Status::error(fmt::format("node {} already exists", id));
+    }
+    if (!interned_ids_.contains(to_absl(id))) ++fresh_ids;
+  }
+  if (interned_ids_.size() + fresh_ids > kMaxDistinctNodeIds) {
+    return Status::error(fmt::format("the ring has seen {} distinct node ids, its limit", kMaxDistinctNodeIds));
+  }
+  std::vector<RingSnapshot::NodeEntry> entries = cur->nodes();
+  for (const std::string& id : ids) {
+    if (!interned_ids_.contains(to_absl(id))) interned_ids_.emplace(id);
+    NodeInfo info;
+    info.id = id;
+    info.last_seen_ns = now();
+    info.vnodes = config_.vnodes_per_node;
+    infos_.emplace(info.id, std::move(info));
+    entries.push_back({id, config_.vnodes_per_node, true});
+  }
+  publish(RingSnapshot(cur->hash_kind(), std::move(entries)), true);
   return Status::ok();
 }
 

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -80,6 +81,11 @@ class HashRing {
   // Membership. Errors: "node <id> already exists", "node <id> does not exist",
   // "node id must not be empty", ... Nothing changes on error.
   Status add_node(std::string_view id, std::string_view address = "", int port = 0);
+  // Adds many alive nodes with one rebuild (O(P log P) for P vnodes) where
+  // add_node would merge once per node: the same ring as adding them one by
+  // one in this order. All or nothing: an error (a duplicate, a bad id, the
+  // vnode limit) adds none.
+  Status add_nodes(std::span<const std::string> ids);
   Status remove_node(std::string_view id);
   Status set_node_status(std::string_view id, NodeStatus status);
   // Clamped to [0, 1]; no effect on routing. Error on NaN or unknown id.

@@ -272,6 +272,135 @@ TEST(HashRing, Xxh3IsSelectable) {
   }
 }
 
+// ---- add_nodes: many nodes, one rebuild ------------------------------------------
+
+std::vector<std::string> ids(int first, int last) {
+  std::vector<std::string> out;
+  for (int i = first; i <= last; ++i) out.push_back("node" + std::to_string(i));
+  return out;
+}
+
+TEST(HashRingAddNodes, RoutesLikeAddNodeOneByOne) {
+  HashRing batched;
+  HashRing sequential;
+  test_support::ReferenceRing ref;
+  // Two nodes first (one of them dead), then a batch of five in a given order.
+  for (HashRing* r : {&batched, &sequential}) {
+    ASSERT_TRUE(r->add_node("node1").is_ok());
+    ASSERT_TRUE(r->add_node("node2").is_ok());
+    ASSERT_TRUE(r->set_node_status("node2", NodeStatus::kDead).is_ok());
+  }
+  const std::vector<std::string> batch = {"node7", "node3", "node5", "node4", "node6"};
+  ASSERT_TRUE(batched.add_nodes(batch).is_ok());
+  for (const std::string& id : batch) ASSERT_TRUE(sequential.add_node(id).is_ok());
+  ref.add("node1", 256);
+  for (const std::string& id : batch) ref.add(id, 256);  // node2 is dead: it routes nothing
+
+  EXPECT_EQ(batched.node_count(), 7u);
+  EXPECT_EQ(batched.vnode_count(), sequential.vnode_count());
+  EXPECT_EQ(batched.vnode_count(), 7u * 256u);
+  EXPECT_EQ(batched.node("node2")->status, NodeStatus::kDead);
+  EXPECT_EQ(batched.node("node6")->status, NodeStatus::kAlive);
+  EXPECT_EQ(batched.node("node6")->vnodes, 256u);
+  const std::vector<NodeInfo> a = batched.nodes();
+  const std::vector<NodeInfo> b = sequential.nodes();
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].id, b[i].id);
+    EXPECT_EQ(a[i].status, b[i].status);
+  }
+  for (int i = 0; i < 10'000; ++i) {
+    const std::string key = "key:" + std::to_string(i);
+    ASSERT_EQ(batched.get_node(key), sequential.get_node(key)) << key;
+    ASSERT_EQ(batched.get_node(key), ref.primary(key)) << key;
+    ASSERT_EQ(batched.get_replicas(key), sequential.get_replicas(key)) << key;
+    ASSERT_EQ(batched.get_replicas(key, 7), sequential.get_replicas(key, 7)) << key;
+  }
+  // One routing change for the batch, one per node one by one.
+  EXPECT_EQ(batched.metrics().routing_changes, 2u + 1u + 1u);
+  EXPECT_EQ(sequential.metrics().routing_changes, 2u + 1u + 5u);
+}
+
+TEST(HashRingAddNodes, IntoAnEmptyRingStampsEachRecord) {
+  ManualClock clock(777);
+  HashRing batched({.vnodes_per_node = 16}, &clock);
+  HashRing sequential({.vnodes_per_node = 16});
+  const std::vector<std::string> batch = ids(1, 40);
+  ASSERT_TRUE(batched.add_nodes(batch).is_ok());
+  for (const std::string& id : batch) ASSERT_TRUE(sequential.add_node(id).is_ok());
+  EXPECT_EQ(batched.vnode_count(), 40u * 16u);
+  const std::optional<NodeInfo> n = batched.node("node17");
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(n->last_seen_ns, 777);
+  EXPECT_EQ(n->vnodes, 16u);
+  for (int i = 0; i < 10'000; ++i) {
+    const std::string key = "key:" + std::to_string(i);
+    ASSERT_EQ(batched.get_node(key), sequential.get_node(key)) << key;
+    ASSERT_EQ(batched.get_replicas(key, 5), sequential.get_replicas(key, 5)) << key;
+  }
+}
+
+TEST(HashRingAddNodes, AnErrorAddsNothing) {
+  auto r = ring_with(2);
+  const std::uint64_t changes = r->metrics().routing_changes;
+  std::vector<std::string> before_routes;
+  for (int i = 0; i < 500; ++i) before_routes.emplace_back(*r->get_node("key:" + std::to_string(i)));
+  auto unchanged = [&](const char* what) {
+    EXPECT_EQ(r->node_count(), 2u) << what;
+    EXPECT_EQ(r->vnode_count(), 2u * 256u) << what;
+    EXPECT_EQ(r->metrics().routing_changes, changes) << what;
+    EXPECT_FALSE(r->node("a").has_value()) << what;
+    for (int i = 0; i < 500; ++i) ASSERT_EQ(*r->get_node("key:" + std::to_string(i)), before_routes[i]) << what;
+  };
+
+  const std::vector<std::string> dup_in_batch = {"a", "b", "a"};
+  EXPECT_EQ(r->add_nodes(dup_in_batch).message(), "node a already exists");
+  unchanged("duplicate in the batch");
+  EXPECT_FALSE(r->node("b").has_value());
+
+  const std::vector<std::string> existing = {"a", "node2"};
+  EXPECT_EQ(r->add_nodes(existing).message(), "node node2 already exists");
+  unchanged("existing id");
+
+  const std::vector<std::string> empty_id = {"a", ""};
+  EXPECT_EQ(r->add_nodes(empty_id).message(), "node id must not be empty");
+  unchanged("empty id");
+
+  const std::vector<std::string> long_id = {"a", std::string(256, 'x')};
+  EXPECT_EQ(r->add_nodes(long_id).message(), "node id is longer than 255 bytes");
+  unchanged("long id");
+
+  // After all that, a good batch still works.
+  const std::vector<std::string> good = {"a", "b"};
+  ASSERT_TRUE(r->add_nodes(good).is_ok());
+  EXPECT_EQ(r->node_count(), 4u);
+}
+
+TEST(HashRingAddNodes, EmptyBatchIsOkAndChangesNothing) {
+  auto r = ring_with(3);
+  const std::uint64_t changes = r->metrics().routing_changes;
+  EXPECT_TRUE(r->add_nodes({}).is_ok());
+  const std::vector<std::string> none;
+  EXPECT_TRUE(r->add_nodes(none).is_ok());
+  EXPECT_EQ(r->node_count(), 3u);
+  EXPECT_EQ(r->metrics().routing_changes, changes);
+  HashRing empty;
+  EXPECT_TRUE(empty.add_nodes({}).is_ok());
+  EXPECT_TRUE(empty.empty());
+}
+
+TEST(HashRingAddNodes, ReaddsRemovedIds) {
+  auto r = ring_with(3);
+  ASSERT_TRUE(r->remove_node("node2").is_ok());
+  const std::vector<std::string> back = {"node2", "node4"};
+  ASSERT_TRUE(r->add_nodes(back).is_ok());
+  auto fresh = ring_with(4);
+  for (int i = 0; i < 2000; ++i) {
+    const std::string key = "key:" + std::to_string(i);
+    ASSERT_EQ(r->get_node(key), fresh->get_node(key)) << key;
+  }
+}
+
 TEST(NodeStatus, NamesRoundTrip) {
   for (int i = 0; i < 5; ++i) {
     const auto st = static_cast<NodeStatus>(i);
