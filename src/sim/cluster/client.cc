@@ -84,8 +84,8 @@ void Client::issue(std::uint16_t op, std::uint64_t key, bool backfill) {
   bool routed;
   if (ctx_.proxy_routing) {
     // Any member node: the one this request draws.
-    routed = !ctx_.ring_endpoints.empty();
-    if (routed) to = ctx_.ring_endpoints[random_.uniform(ctx_.ring_endpoints.size())];
+    routed = !ctx_.entry_endpoints.empty();
+    if (routed) to = ctx_.entry_endpoints[random_.uniform(ctx_.entry_endpoints.size())];
   } else {
     routed = ctx_.route(name, to);
   }

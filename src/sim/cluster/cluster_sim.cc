@@ -14,6 +14,7 @@
 #include "core/ring/distribution.h"
 #include "sim/cluster/client.h"
 #include "sim/cluster/context.h"
+#include "sim/cluster/membership_sim.h"
 #include "sim/cluster/node_host.h"
 #include "sim/cluster/protocol.h"
 
@@ -103,6 +104,8 @@ class ClusterRun {
   void migrate_from(NodeHost& source, const core::RingSnapshot& next, std::size_t change);
   void send_batch(std::size_t batch);
   void preload(std::uint64_t first, std::uint64_t count);
+  void loss_burst(const TimelineEvent& ev);
+  void refresh_view();
   std::vector<EndpointId> expand(const std::vector<std::string>& names) const;
   void sample_interval(TimeNs start_ns, TimeNs end_ns);
   void distribution_rows(const std::string& stage, TimeNs at_ns, const core::DistributionStats& d);
@@ -114,6 +117,7 @@ class ClusterRun {
   std::vector<std::unique_ptr<NodeHost>> hosts_;  // creation order
   std::map<std::string, NodeHost*> host_by_name_;
   std::vector<std::unique_ptr<Client>> clients_;
+  std::unique_ptr<MembershipLayer> members_;  // with a membership: section
   // Every workload key's ring hash, and its owner in the current ring: the
   // distribution figures of each membership change and the preload's
   // placement come from these, computed once per ring state.
@@ -145,8 +149,19 @@ core::Result<NodeHost*> ClusterRun::add_host(const std::string& name) {
                                          [this](NodeHost& h, const Message& m) { on_control(h, m); });
   if (core::Status s = host->init(); !s.is_ok()) return s;
   NodeHost* raw = host.get();
-  const EndpointId id = ctx_.net.add_endpoint(name, [raw](const Message& m) { raw->on_message(m); });
+  MembershipLayer* members = members_.get();
+  const EndpointId id = ctx_.net.add_endpoint(name, [raw, members](const Message& m) {
+    if (members && members->deliver(raw->endpoint(), m)) return;
+    raw->on_message(m);
+  });
   raw->set_endpoint(id);
+  if (members) {
+    members->add_node(name, id, number);
+    // Proxy routing follows the node's own membership-driven ring.
+    if (ctx_.proxy_routing) {
+      raw->set_router([members, id](std::string_view key, EndpointId& owner) { return members->route(id, key, owner); });
+    }
+  }
   if (ctx_.hosts_by_endpoint.size() <= id) ctx_.hosts_by_endpoint.resize(id + 1, nullptr);
   ctx_.hosts_by_endpoint[id] = raw;
   host_by_name_[name] = raw;
@@ -157,10 +172,16 @@ core::Result<NodeHost*> ClusterRun::add_host(const std::string& name) {
 void ClusterRun::publish_ring(std::shared_ptr<const core::RingSnapshot> ring) {
   ctx_.ring = std::move(ring);
   ctx_.ring_endpoints.clear();
-  for (const auto& n : ctx_.ring->nodes()) ctx_.ring_endpoints.push_back(host_by_name_.at(n.id)->endpoint());
+  ctx_.entry_endpoints.clear();
+  for (const auto& n : ctx_.ring->nodes()) {
+    const EndpointId e = host_by_name_.at(n.id)->endpoint();
+    ctx_.ring_endpoints.push_back(e);
+    if (n.alive) ctx_.entry_endpoints.push_back(e);
+  }
 }
 
 core::Status ClusterRun::build() {
+  if (sc_.membership.enabled) members_ = std::make_unique<MembershipLayer>(ctx_);
   std::vector<core::RingSnapshot::NodeEntry> entries;
   for (std::uint32_t i = 1; i <= sc_.cluster.nodes; ++i) {
     const std::string name = sc_.cluster.node_prefix + std::to_string(i);
@@ -184,9 +205,10 @@ core::Status ClusterRun::build() {
     return n;
   };
   for (const TimelineEvent& ev : sc_.timeline) {
-    if (ev.kind == Kind::kSetLink && group_size(ev.a) * group_size(ev.b) > kMaxLinkPairs) {
-      return core::Status::error(fmt::format("{}:{}: set_link would change up to {} links; at most {}",
-                                             sc_.source_path, ev.line, group_size(ev.a) * group_size(ev.b), kMaxLinkPairs));
+    if ((ev.kind == Kind::kSetLink || ev.kind == Kind::kLossBurst) && group_size(ev.a) * group_size(ev.b) > kMaxLinkPairs) {
+        return core::Status::error(fmt::format("{}:{}: {} would change up to {} links; at most {}", sc_.source_path,
+                                             ev.line, timeline_action_name(ev.kind),
+                                             group_size(ev.a) * group_size(ev.b), kMaxLinkPairs));
     }
   }
   for (std::uint32_t i = 1; i <= sc_.workload.clients; ++i) {
@@ -213,6 +235,11 @@ core::Status ClusterRun::build() {
     if (ctx_.sim.at(sc_.timeline[i].at_ns, [this, i] { on_event(i); }) == 0) {
       return core::Status::error("the event engine rejected a timeline event");
     }
+  }
+  if (members_) {
+    std::vector<std::string> names;
+    for (const auto& h : hosts_) names.push_back(h->name());
+    if (core::Status s = members_->start_initial(names); !s.is_ok()) return s;
   }
   for (auto& c : clients_) c->start();
   if (ctx_.sim.rejected() > 0) return core::Status::error("the event engine rejected the clients' first requests");
@@ -280,14 +307,31 @@ void ClusterRun::on_event(std::size_t i) {
     case Kind::kAddNode:
     case Kind::kRemoveNode:
       membership_change(ev);
+      if (members_ && ev.kind == Kind::kAddNode) members_->join(ev.node);
+      if (members_ && ev.kind == Kind::kRemoveNode) members_->leave(ev.node);
       return;  // membership_change writes its own row
     case Kind::kCrashNode:
       host_by_name_.at(ev.node)->crash();
-      detail = "data lost; stays in the ring (no failure detection)";
+      if (members_) members_->crash(ev.node);
+      detail = members_ ? "data lost; the others' coordinators must detect it"
+                        : "data lost; stays in the ring (no failure detection)";
       break;
     case Kind::kRestartNode:
       host_by_name_.at(ev.node)->restart();
+      if (members_) members_->restart(ev.node);
       detail = "empty";
+      break;
+    case Kind::kPauseNode:
+      members_->pause(ev.node, ev.for_ns);
+      detail = fmt::format("for {}", format_duration(ev.for_ns));
+      break;
+    case Kind::kClockSkew:
+      members_->skew(ev.node, ev.offset_ns, ev.drift);
+      detail = fmt::format("offset {} drift {}", format_duration(ev.offset_ns), format_number(ev.drift));
+      break;
+    case Kind::kLossBurst:
+      loss_burst(ev);
+      detail = fmt::format("loss {} for {}", format_number(ev.loss), format_duration(ev.for_ns));
       break;
     case Kind::kPartition: {
       const auto a = expand(ev.a);
@@ -298,6 +342,7 @@ void ClusterRun::on_event(std::size_t i) {
     }
     case Kind::kHeal:
       ctx_.net.heal();
+      if (members_) members_->healed();
       break;
     case Kind::kSetLink: {
       const auto a = expand(ev.a);
@@ -316,6 +361,45 @@ void ClusterRun::on_event(std::size_t i) {
   }
   const std::string target = ev.node.empty() ? "" : ev.node;
   events_.add_row({format_number(seconds(now)), std::string(timeline_action_name(ev.kind)), target, detail, "", "", "", "", "", ""});
+}
+
+void ClusterRun::refresh_view() {
+  // With membership, the run's routing view (what smart clients route by,
+  // where proxy-mode clients send, what the placement figures describe) is
+  // the cluster's own: the ring of the first running node's coordinator,
+  // fetched once per interval as a client refreshing its topology would.
+  std::shared_ptr<const core::RingSnapshot> view = members_->view();
+  if (!view || view == ctx_.ring || view->empty()) return;
+  publish_ring(std::move(view));
+  owners_ = core::primary_owners(*ctx_.ring, key_hashes_);
+}
+
+void ClusterRun::loss_burst(const TimelineEvent& ev) {
+  // Every link from a to b (and b to a) loses `loss` of its messages for
+  // the burst, then gets back the settings it had.
+  struct Saved {
+    EndpointId from, to;
+    LinkConfig config;
+  };
+  auto saved = std::make_shared<std::vector<Saved>>();
+  const auto a = expand(ev.a);
+  const auto b = expand(ev.b);
+  for (EndpointId x : a) {
+    for (EndpointId y : b) {
+      if (x == y) continue;
+      for (const auto& [from, to] : {std::pair{x, y}, std::pair{y, x}}) {
+        saved->push_back({from, to, ctx_.net.link(from, to)});
+        LinkConfig burst = ctx_.net.link(from, to);
+        burst.loss = std::max(burst.loss, ev.loss);
+        ctx_.net.set_link(from, to, burst);
+      }
+    }
+  }
+  // Restored newest first: a link met twice (a and b overlap) gets back
+  // what it had before the burst, not the burst's own settings.
+  ctx_.sim.after(ev.for_ns, [this, saved] {
+    for (auto it = saved->rbegin(); it != saved->rend(); ++it) ctx_.net.set_link(it->from, it->to, it->config);
+  });
 }
 
 void ClusterRun::membership_change(const TimelineEvent& ev) {
@@ -531,6 +615,11 @@ core::Result<RunResult> ClusterRun::run(const ProgressFn& progress) {
     ctx_.sim.run_until(end);
     if (!failure_.is_ok()) return failure_;
     sample_interval(start, end);
+    if (members_) {
+      if (!members_->failure().is_ok()) return members_->failure();
+      members_->sample_interval(start, end);
+      refresh_view();
+    }
     if (progress) progress(end, sc_.duration_ns);
     start = end;
   }
@@ -619,6 +708,7 @@ RunResult ClusterRun::finish(double wall_s) {
     v[p + "migration_bytes"] = static_cast<double>(c.migration_bytes);
     v[p + "migration_s"] = c.migration_done_ns >= 0 ? seconds(c.migration_done_ns - c.at_ns) : -1.0;
   }
+  if (members_) members_->summarize(v, sc_.duration_ns);
   v["sim.events"] = static_cast<double>(ctx_.sim.events_processed());
   RunResult r;
   for (const std::string& name : summary_metric_names(sc_)) {
@@ -636,6 +726,10 @@ RunResult ClusterRun::finish(double wall_s) {
   r.per_node = std::move(per_node_);
   r.distribution = std::move(distribution_);
   r.events = std::move(events_);
+  if (members_) {
+    r.membership = members_->take_timeseries();
+    r.detection = members_->take_detections();
+  }
   r.speed.events = ctx_.sim.events_processed();
   r.speed.wall_s = wall_s;
   r.speed.events_per_wall_s = wall_s > 0 ? static_cast<double>(r.speed.events) / wall_s : 0.0;
@@ -659,6 +753,9 @@ std::vector<std::string> summary_metric_names(const Scenario& scenario) {
     if (!changes_membership(ev.kind)) continue;
     ++changes;
     for (const std::string& m : change_metrics()) names.push_back(fmt::format("change{}.{}", changes, m));
+  }
+  if (scenario.membership.enabled) {
+    for (const std::string& m : MembershipLayer::summary_names()) names.push_back(m);
   }
   names.push_back("sim.events");
   return names;

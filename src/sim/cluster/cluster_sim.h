@@ -30,6 +30,8 @@ struct RunResult {
   CsvTable per_node{{}};
   CsvTable distribution{{}};
   CsvTable events{{}};
+  CsvTable membership{{}};  // with a membership: section only (else no columns)
+  CsvTable detection{{}};
   RunSpeed speed;
 
   const double* find(const std::string& metric) const;

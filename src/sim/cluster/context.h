@@ -52,6 +52,7 @@ struct ClusterContext {
   // index -> the owner's endpoint.
   std::shared_ptr<const core::RingSnapshot> ring;
   std::vector<EndpointId> ring_endpoints;
+  std::vector<EndpointId> entry_endpoints;  // of the alive ring nodes: where proxy-mode clients send
   std::vector<NodeHost*> hosts_by_endpoint;  // nullptr for clients
 
   RequestCounters interval;

@@ -77,7 +77,8 @@ void NodeHost::on_message(const Message& m) {
   if (ctx_.proxy_routing && !(m.flags & protocol::kForwarded)) {
     EndpointId owner = endpoint_;
     const std::string_view key = ctx_.key_name(m.key, key_buffer_);
-    if (ctx_.route(key, owner) && owner != endpoint_) {
+    const bool routed = router_ ? router_(key, owner) : ctx_.route(key, owner);
+    if (routed && owner != endpoint_) {
       Message fwd = m;
       fwd.from = endpoint_;
       fwd.to = owner;

@@ -22,6 +22,9 @@ class NodeHost {
  public:
   enum class State : std::uint8_t { kMember, kCrashed, kLeft };
   using ControlFn = std::function<void(NodeHost&, const Message&)>;
+  // Proxy routing by this node's own view (its coordinator's ring) instead
+  // of the run's shared ring: the owner's endpoint, false if none.
+  using RouteFn = std::function<bool(std::string_view key, EndpointId& owner)>;
 
   // number: 1-based creation order (names its random streams).
   NodeHost(ClusterContext& ctx, std::string name, std::uint32_t number, ControlFn on_control);
@@ -31,6 +34,7 @@ class NodeHost {
   void crash();    // down, queue and store dropped
   void restart();  // up again, empty
   void leave();    // no longer a member (routing already changed); keeps serving what arrives
+  void set_router(RouteFn router) { router_ = std::move(router); }
 
   static constexpr TimeNs kExpiryPeriodNs = 100'000'000;  // as Redis: 10 sweeps a second
   static constexpr int kExpiryCallsPerTick = 64;           // active_expire() calls at most per sweep
@@ -59,6 +63,7 @@ class NodeHost {
   std::string name_;
   std::uint32_t number_;
   ControlFn on_control_;
+  RouteFn router_;  // empty: the shared ring
   EndpointId endpoint_ = 0;
   State state_ = State::kMember;
   core::SeededRandom service_random_;

@@ -17,7 +17,7 @@ std::vector<OutputFile> run_output_files(const Scenario& scenario, const RunResu
   speed.add_row({"requests_per_wall_s", format_number(std::round(result.speed.requests_per_wall_s))});
   const std::string yaml = to_yaml(scenario, {fmt::format("resolved by hcsim {}: `hcsim run` on this file reproduces the run", version),
                                               fmt::format("source: {}", scenario.source_path)});
-  return {
+  std::vector<OutputFile> files = {
       {"summary.csv", summary.render()},
       {"timeseries.csv", result.timeseries.render()},
       {"nodes.csv", result.per_node.render()},
@@ -26,6 +26,11 @@ std::vector<OutputFile> run_output_files(const Scenario& scenario, const RunResu
       {"speed.csv", speed.render()},
       {"scenario.yaml", yaml},
   };
+  if (scenario.membership.enabled) {
+    files.push_back({"membership.csv", result.membership.render()});
+    files.push_back({"detection.csv", result.detection.render()});
+  }
+  return files;
 }
 
 core::Status validate_expectations(const Scenario& scenario) {

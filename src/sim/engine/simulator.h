@@ -20,7 +20,7 @@ namespace hcsim::sim {
 
 // Which family a random stream belongs to. The numeric codes are part of the
 // reproducibility contract: never renumber them.
-enum class StreamKind : std::uint64_t { kNode = 1, kClient = 2, kLink = 3, kOther = 4 };
+enum class StreamKind : std::uint64_t { kNode = 1, kClient = 2, kLink = 3, kOther = 4, kMember = 5 };
 
 class Simulator final : public core::Clock, public core::Timers {
  public:

@@ -13,6 +13,7 @@ bool SimTransport::send(core::TransportAddress to, std::string payload) {
   m.type = kMessageType;
   m.bytes = kHeaderBytes + static_cast<std::uint32_t>(payload.size());
   ++sent_;
+  bytes_sent_ += m.bytes;
   return network_.send(m, std::move(payload));
 }
 
@@ -21,6 +22,11 @@ bool SimTransport::deliver(const Message& m) {
   ++received_;
   if (receiver_) receiver_(m.from, network_.payload());
   return true;
+}
+
+void SimTransport::deliver_payload(core::TransportAddress from, std::string_view payload) {
+  ++received_;
+  if (receiver_) receiver_(from, payload);
 }
 
 }  // namespace hcsim::sim

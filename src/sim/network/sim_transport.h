@@ -27,8 +27,11 @@ class SimTransport final : public core::Transport {
   // For the endpoint's handler: true if `m` was a transport message (and
   // was handed to the receiver).
   bool deliver(const Message& m);
+  // Hands a payload received earlier (held by a paused node) to the receiver.
+  void deliver_payload(core::TransportAddress from, std::string_view payload);
 
   std::uint64_t sent() const { return sent_; }
+  std::uint64_t bytes_sent() const { return bytes_sent_; }  // on the wire, headers included
   std::uint64_t received() const { return received_; }
 
  private:
@@ -36,6 +39,7 @@ class SimTransport final : public core::Transport {
   EndpointId self_;
   Receiver receiver_;
   std::uint64_t sent_ = 0;
+  std::uint64_t bytes_sent_ = 0;
   std::uint64_t received_ = 0;
 };
 

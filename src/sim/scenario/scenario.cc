@@ -52,12 +52,14 @@ constexpr double kMaxZipfSkew = 10.0;
 constexpr double kMixTolerance = 1e-9;
 constexpr int kMaxTreeDepth = 4'096;
 
-constexpr std::string_view kEventActions[] = {"preload",      "add_node",  "remove_node", "crash_node",
-                                              "restart_node", "partition", "heal",        "set_link"};
-constexpr TimelineEvent::Kind kEventKinds[] = {TimelineEvent::Kind::kPreload,     TimelineEvent::Kind::kAddNode,
-                                               TimelineEvent::Kind::kRemoveNode,  TimelineEvent::Kind::kCrashNode,
-                                               TimelineEvent::Kind::kRestartNode, TimelineEvent::Kind::kPartition,
-                                               TimelineEvent::Kind::kHeal,        TimelineEvent::Kind::kSetLink};
+constexpr std::string_view kEventActions[] = {"preload",   "add_node",   "remove_node", "crash_node",
+                                              "restart_node", "partition", "heal",      "set_link",
+                                              "pause_node", "clock_skew", "loss_burst"};
+constexpr TimelineEvent::Kind kEventKinds[] = {
+    TimelineEvent::Kind::kPreload,    TimelineEvent::Kind::kAddNode,   TimelineEvent::Kind::kRemoveNode,
+    TimelineEvent::Kind::kCrashNode,  TimelineEvent::Kind::kRestartNode, TimelineEvent::Kind::kPartition,
+    TimelineEvent::Kind::kHeal,       TimelineEvent::Kind::kSetLink,   TimelineEvent::Kind::kPauseNode,
+    TimelineEvent::Kind::kClockSkew,  TimelineEvent::Kind::kLossBurst};
 static_assert(std::size(kEventActions) == std::size(kEventKinds));
 
 std::string_view action_name(TimelineEvent::Kind kind) {
@@ -551,6 +553,7 @@ class Parser {
         {"cluster", [&](const Item& i) { return parse_cluster(i); }},
         {"network", [&](const Item& i) { return parse_map(i, link_fields(s_.network.link)); }},
         {"workload", [&](const Item& i) { return parse_workload(i); }},
+        {"membership", [&](const Item& i) { return parse_membership(i); }},
         {"timeline",
          [&](const Item& i) {  // parsed last: it refers to the other sections
            timeline_at_ = i;
@@ -580,7 +583,69 @@ class Parser {
                   fmt::format("node prefix '{}' makes node names that are also client names (client1..client{})",
                               s_.cluster.node_prefix, s_.workload.clients));
     }
+    if (seeds_at_) {
+      for (const std::string& seed : s_.membership.seeds) {
+        if (!is_numbered(seed, s_.cluster.node_prefix, s_.cluster.nodes)) {
+          return fail(*seeds_at_, fmt::format("seed '{}' is not one of the initial nodes ({}1..{}{})", seed,
+                                              s_.cluster.node_prefix, s_.cluster.node_prefix, s_.cluster.nodes));
+        }
+      }
+    }
     if (timeline_at_ && !parse_timeline(*timeline_at_)) return false;
+    return true;
+  }
+
+  bool parse_membership(const Item& at) {
+    MembershipSpec& m = s_.membership;
+    core::cluster::SwimConfig& c = m.swim;
+    m.enabled = true;
+    std::optional<Item> timeout_at;
+    std::uint32_t indirect = c.indirect_checks, suspicion = c.suspicion_mult, retransmit = c.retransmit_mult,
+                  gossip_nodes = c.gossip_nodes;
+    if (!parse_map(
+            at,
+            {
+                {"protocol",
+                 [&](const Item& i) {
+                   std::string v;
+                   return choice(i, {"swim"}, v);
+                 }},
+                {"bootstrap", [&](const Item& i) { return choice(i, {"join", "static"}, m.bootstrap); }},
+                {"seeds",
+                 [&](const Item& i) {
+                   seeds_at_ = i;
+                   std::vector<Item> items;
+                   return endpoints(i, m.seeds, items);
+                 }},
+                {"join_spread", [&](const Item& i) { return duration(i, 0, kMaxDurationNs, m.join_spread_ns); }},
+                {"probe_interval", [&](const Item& i) { return duration(i, 1, kMaxDurationNs, c.probe_interval_ns); }},
+                {"probe_timeout",
+                 [&](const Item& i) {
+                   timeout_at = i;
+                   return duration(i, 1, kMaxDurationNs, c.probe_timeout_ns);
+                 }},
+                {"indirect_checks", [&](const Item& i) { return uint_in(i, 0, 64, indirect); }},
+                {"suspicion_mult", [&](const Item& i) { return uint_in(i, 1, 1'000, suspicion); }},
+                {"retransmit_mult", [&](const Item& i) { return uint_in(i, 1, 1'000, retransmit); }},
+                {"gossip_interval", [&](const Item& i) { return duration(i, 1, kMaxDurationNs, c.gossip_interval_ns); }},
+                {"gossip_nodes", [&](const Item& i) { return uint_in(i, 1, 64, gossip_nodes); }},
+                {"gossip_to_dead", [&](const Item& i) { return duration(i, 0, kMaxDurationNs, c.gossip_to_dead_ns); }},
+                {"push_pull_interval",
+                 [&](const Item& i) { return duration(i, 0, kMaxDurationNs, c.push_pull_interval_ns); }},
+                {"reconnect_dead", [&](const Item& i) { return boolean(i, c.reconnect_dead); }},
+            })) {
+      return false;
+    }
+    c.indirect_checks = indirect;
+    c.suspicion_mult = suspicion;
+    c.retransmit_mult = retransmit;
+    c.gossip_nodes = gossip_nodes;
+    if (c.probe_timeout_ns >= c.probe_interval_ns) {
+      return fail(timeout_at ? *timeout_at : at,
+                  fmt::format("probe_timeout {} must be shorter than probe_interval {}",
+                              format_duration(c.probe_timeout_ns), format_duration(c.probe_interval_ns)));
+    }
+    if (const core::Status st = core::cluster::validate(c); !st.is_ok()) return fail(at, st.message());
     return true;
   }
 
@@ -645,7 +710,7 @@ class Parser {
     return parse_map(
         at,
         {
-            {"clients", [&](const Item& i) { return uint_in(i, 1, kMaxClients, w.clients); }},
+            {"clients", [&](const Item& i) { return uint_in(i, 0, kMaxClients, w.clients); }},
             {"mode",
              [&](const Item& i) {
                return choice(i, {"open", "closed"}, w.mode);
@@ -866,6 +931,42 @@ class Parser {
       case TimelineEvent::Kind::kSetLink:
         e.link = s_.network.link;  // unspecified fields keep the scenario's values
         return parse_groups(at, p, true);
+      case TimelineEvent::Kind::kPauseNode:
+      case TimelineEvent::Kind::kClockSkew: {
+        const bool pause = e.kind == TimelineEvent::Kind::kPauseNode;
+        if (!s_.membership.enabled) {
+          return fail(at, fmt::format("needs a membership: section ({} acts on the node's coordinator)",
+                                      pause ? "pause_node" : "clock_skew"));
+        }
+        bool has_node = false, has_for = false;
+        std::vector<Field> fields = {{"node", [&](const Item& i) { return has_node = name(i, kMaxNameChars, e.node); }}};
+        if (pause) {
+          fields.push_back({"for", [&](const Item& i) { return has_for = duration(i, 1, kMaxDurationNs, e.for_ns); }});
+        } else {
+          fields.push_back(
+              {"offset", [&](const Item& i) { return duration(i, 0, kMaxDurationNs, e.offset_ns); }});
+          fields.push_back({"drift", [&](const Item& i) { return number(i, {-0.5, 1.0, false, false}, e.drift); }});
+        }
+        if (!parse_map(at, fields, false)) return false;
+        if (!has_node) return fail(at, "needs node (the node's name)");
+        if (pause && !has_for) return fail(at, "needs for (how long the node is stuck, e.g. for: 5s)");
+        return true;
+      }
+      case TimelineEvent::Kind::kLossBurst: {
+        bool has_loss = false, has_for = false;
+        e.a = {"nodes"};
+        e.b = {"nodes"};
+        if (!parse_map(at,
+                       {{"loss", [&](const Item& i) { return has_loss = number(i, kProbability, e.loss); }},
+                        {"for", [&](const Item& i) { return has_for = duration(i, 1, kMaxDurationNs, e.for_ns); }},
+                        {"a", [&](const Item& i) { return endpoints(i, e.a, p.a_items); }},
+                        {"b", [&](const Item& i) { return endpoints(i, e.b, p.b_items); }}},
+                       false)) {
+          return false;
+        }
+        if (!has_loss || !has_for) return fail(at, "needs loss and for (e.g. loss_burst: {loss: 0.3, for: 5s})");
+        return true;
+      }
     }
     return fail(at, "unknown action");
   }
@@ -980,8 +1081,14 @@ class Parser {
           }
           changed[e.node] = State::kLive;
           break;
+        case TimelineEvent::Kind::kPauseNode:
+        case TimelineEvent::Kind::kClockSkew:
+          if (st == State::kAbsent) return not_member();
+          if (st == State::kCrashed) return fail(p.action, fmt::format("'{}' is crashed at {}", e.node, when));
+          break;
         case TimelineEvent::Kind::kPartition:
         case TimelineEvent::Kind::kSetLink:
+        case TimelineEvent::Kind::kLossBurst:
           for (const std::vector<Item>* group : {&p.a_items, &p.b_items}) {
             for (const Item& i : *group) {
               const std::string& n = i.value.Scalar();
@@ -1004,7 +1111,7 @@ class Parser {
   const std::vector<OverrideMark>& marks_;
   std::string error_;
   Scenario s_;
-  std::optional<Item> duration_at_, interval_at_, start_at_, node_prefix_at_, timeline_at_;
+  std::optional<Item> duration_at_, interval_at_, start_at_, node_prefix_at_, timeline_at_, seeds_at_;
 };
 
 // ---- overrides ---------------------------------------------------------------
@@ -1260,6 +1367,16 @@ std::string emit_event(const TimelineEvent& e) {
       action = fmt::format("{{a: {}, b: {}, one_way: {}, {}}}", emit_names(e.a), emit_names(e.b), e.one_way,
                            emit_link_fields(e.link));
       break;
+    case TimelineEvent::Kind::kPauseNode:
+      action = fmt::format("{{node: {}, for: {}}}", quoted(e.node), format_duration(e.for_ns));
+      break;
+    case TimelineEvent::Kind::kClockSkew:
+      action = fmt::format("{{node: {}, offset: {}, drift: {}}}", quoted(e.node), format_duration(e.offset_ns), e.drift);
+      break;
+    case TimelineEvent::Kind::kLossBurst:
+      action = fmt::format("{{loss: {}, for: {}, a: {}, b: {}}}", e.loss, format_duration(e.for_ns), emit_names(e.a),
+                           emit_names(e.b));
+      break;
   }
   return fmt::format("  - {{at: {}, {}: {}}}\n", format_duration(e.at_ns), action_name(e.kind), action);
 }
@@ -1335,6 +1452,21 @@ std::string to_yaml(const Scenario& s, const std::vector<std::string>& extra_com
       fmt::format("  latency: {}\n  bandwidth: {}\n  loss: {}\n  duplicate: {}\n  reorder: {}\n  reorder_delay: {}\n",
                   emit_distribution(l.latency, Quantity::kDuration), emit_bandwidth(l.bandwidth_bytes_per_s), l.loss,
                   l.duplicate, l.reorder, format_duration(l.reorder_delay_ns));
+  if (s.membership.enabled) {
+    const MembershipSpec& m = s.membership;
+    const core::cluster::SwimConfig& sw = m.swim;
+    out += "membership:\n  protocol: swim\n";
+    out += fmt::format("  bootstrap: {}\n  seeds: {}\n  join_spread: {}\n", m.bootstrap,
+                       emit_names(m.seeds.empty() ? std::vector<std::string>{s.cluster.node_prefix + "1"} : m.seeds), format_duration(m.join_spread_ns));
+    out += fmt::format("  probe_interval: {}\n  probe_timeout: {}\n  indirect_checks: {}\n  suspicion_mult: {}\n",
+                       format_duration(sw.probe_interval_ns), format_duration(sw.probe_timeout_ns), sw.indirect_checks,
+                       sw.suspicion_mult);
+    out += fmt::format("  retransmit_mult: {}\n  gossip_interval: {}\n  gossip_nodes: {}\n  gossip_to_dead: {}\n",
+                       sw.retransmit_mult, format_duration(sw.gossip_interval_ns), sw.gossip_nodes,
+                       format_duration(sw.gossip_to_dead_ns));
+    out += fmt::format("  push_pull_interval: {}\n  reconnect_dead: {}\n", format_duration(sw.push_pull_interval_ns),
+                       sw.reconnect_dead);
+  }
   out += "workload:\n";
   out += fmt::format("  clients: {}\n  mode: {}\n  rate: {}/s\n  concurrency: {}\n  think_time: {}\n", w.clients,
                      w.mode, w.rate_per_s, w.concurrency, format_duration(w.think_time_ns));

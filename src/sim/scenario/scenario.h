@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/cluster/swim_membership.h"
 #include "core/runtime/clock.h"
 #include "core/util/result.h"
 #include "sim/engine/distribution.h"
@@ -50,8 +51,21 @@ struct NetworkSpec {
   LinkSpec link;  // every link unless an event changes it
 };
 
+// A `membership:` section makes every node run the cluster coordinator
+// (SWIM membership driving its own ring) over the simulated network.
+struct MembershipSpec {
+  bool enabled = false;
+  // join: each node starts knowing only itself and joins through the seeds
+  // (membership builds the ring); static: every initial node starts knowing
+  // every other one (a predefined ring).
+  std::string bootstrap = "join";
+  std::vector<std::string> seeds;    // node names; default: the first node
+  TimeNs join_spread_ns = 0;         // initial joins at uniform random times in [0, spread)
+  core::cluster::SwimConfig swim;    // memberlist's LAN defaults
+};
+
 struct WorkloadSpec {
-  std::uint32_t clients = 4;
+  std::uint32_t clients = 4;         // 0: no traffic (a membership-only run)
   std::string mode = "open";          // open (Poisson arrivals) or closed (fixed concurrency)
   double rate_per_s = 100'000;        // open: total over all clients
   std::uint32_t concurrency = 16;     // closed: outstanding requests per client
@@ -80,6 +94,9 @@ struct TimelineEvent {
     kPartition,    // blocks group a <-> b (or a -> b when one_way)
     kHeal,         // removes every partition
     kSetLink,      // changes link settings between two groups (both ways unless one_way)
+    kPauseNode,    // a stuck process: handles nothing (messages wait, timers wait) for `for_ns`
+    kClockSkew,    // the node's clock jumps ahead by offset_ns (>= 0: it is monotonic) and then runs at (1 + drift) speed
+    kLossBurst,    // links between groups a and b lose `loss` of their messages for `for_ns`
   };
   Kind kind = Kind::kPreload;
   TimeNs at_ns = 0;
@@ -89,6 +106,10 @@ struct TimelineEvent {
   std::vector<std::string> a, b;   // partition / set_link: endpoint names; "clients" = every client, "nodes" = every node
   bool one_way = false;
   LinkSpec link;                   // set_link: the new settings
+  TimeNs for_ns = 0;               // pause_node, loss_burst: how long
+  TimeNs offset_ns = 0;            // clock_skew
+  double drift = 0.0;              // clock_skew: extra speed, -0.5..1 (0.01 = 1% fast)
+  double loss = 0.0;               // loss_burst
   int line = 0;                    // where it was written (1-based), for messages
 };
 
@@ -113,6 +134,7 @@ struct Scenario {
   TimeNs interval_ns = 1'000'000'000; // metrics interval; duration is a whole number of them
   ClusterSpec cluster;
   NetworkSpec network;
+  MembershipSpec membership;
   WorkloadSpec workload;
   std::vector<TimelineEvent> timeline;  // sorted by time (stable)
   std::vector<Expectation> expect;

@@ -556,5 +556,82 @@ TEST(Scenario, ReadmeExampleParses) {
   EXPECT_EQ(from_readme.timeline.size(), 8u);
 }
 
+TEST(Scenario, MembershipSectionAndItsEvents) {
+  const Scenario s = parse_ok(R"(name: m
+cluster: {nodes: 5}
+workload: {clients: 0}
+membership:
+  bootstrap: static
+  seeds: [node2, node3]
+  join_spread: 2s
+  probe_interval: 2s
+  probe_timeout: 800ms
+  indirect_checks: 5
+  suspicion_mult: 6
+  retransmit_mult: 3
+  gossip_interval: 100ms
+  gossip_nodes: 4
+  gossip_to_dead: 10s
+  push_pull_interval: 30s
+  reconnect_dead: false
+timeline:
+  - {at: 1s, pause_node: {node: node4, for: 3s}}
+  - {at: 2s, clock_skew: {node: node5, offset: 1500ms, drift: 0.05}}
+  - {at: 3s, loss_burst: {loss: 0.25, for: 2s, a: [node1], b: [node2, node3]}}
+  - {at: 4s, loss_burst: {loss: 0.5, for: 1s}}
+)");
+  EXPECT_TRUE(s.membership.enabled);
+  EXPECT_EQ(s.workload.clients, 0u);
+  EXPECT_EQ(s.membership.bootstrap, "static");
+  EXPECT_EQ(s.membership.seeds, (std::vector<std::string>{"node2", "node3"}));
+  EXPECT_EQ(s.membership.join_spread_ns, 2'000'000'000);
+  const core::cluster::SwimConfig& c = s.membership.swim;
+  EXPECT_EQ(c.probe_interval_ns, 2'000'000'000);
+  EXPECT_EQ(c.probe_timeout_ns, 800'000'000);
+  EXPECT_EQ(c.indirect_checks, 5u);
+  EXPECT_EQ(c.suspicion_mult, 6u);
+  EXPECT_EQ(c.retransmit_mult, 3u);
+  EXPECT_EQ(c.gossip_interval_ns, 100'000'000);
+  EXPECT_EQ(c.gossip_nodes, 4u);
+  EXPECT_EQ(c.gossip_to_dead_ns, 10'000'000'000);
+  EXPECT_EQ(c.push_pull_interval_ns, 30'000'000'000);
+  EXPECT_FALSE(c.reconnect_dead);
+  ASSERT_EQ(s.timeline.size(), 4u);
+  EXPECT_EQ(s.timeline[0].kind, TimelineEvent::Kind::kPauseNode);
+  EXPECT_EQ(s.timeline[0].node, "node4");
+  EXPECT_EQ(s.timeline[0].for_ns, 3'000'000'000);
+  EXPECT_EQ(s.timeline[1].kind, TimelineEvent::Kind::kClockSkew);
+  EXPECT_EQ(s.timeline[1].offset_ns, 1'500'000'000);
+  EXPECT_DOUBLE_EQ(s.timeline[1].drift, 0.05);
+  EXPECT_EQ(s.timeline[2].kind, TimelineEvent::Kind::kLossBurst);
+  EXPECT_DOUBLE_EQ(s.timeline[2].loss, 0.25);
+  EXPECT_EQ(s.timeline[2].a, (std::vector<std::string>{"node1"}));
+  EXPECT_EQ(s.timeline[3].a, (std::vector<std::string>{"nodes"}));  // the default groups: every node
+  EXPECT_EQ(s.timeline[3].b, (std::vector<std::string>{"nodes"}));
+  // The resolved form says everything and reads back the same.
+  const std::string yaml = to_yaml(s);
+  EXPECT_NE(yaml.find("membership:\n  protocol: swim\n  bootstrap: static\n"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("{at: 2s, clock_skew: {node: \"node5\", offset: 1500ms, drift: 0.05}}"), std::string::npos)
+      << yaml;
+  EXPECT_EQ(to_yaml(parse_ok(yaml)), yaml);
+  // Without the section, nothing of it is written and it stays off.
+  const Scenario plain = parse_ok("name: p\n");
+  EXPECT_FALSE(plain.membership.enabled);
+  EXPECT_EQ(to_yaml(plain).find("membership:"), std::string::npos);
+}
+
+// Every shipped scenario parses, and its resolved form reads back the same.
+TEST(Scenario, ShippedScenariosRoundTrip) {
+  const auto files = yaml_files(std::string(HCSIM_SOURCE_DIR) + "/scenarios");
+  EXPECT_GE(files.size(), 8u);
+  for (const auto& file : files) {
+    SCOPED_TRACE(file.filename().string());
+    const auto r = parse_scenario_file(file.string());
+    ASSERT_TRUE(r.is_ok()) << r.status().message();
+    const std::string yaml = to_yaml(r.value());
+    EXPECT_EQ(to_yaml(parse_ok(yaml)), yaml);
+  }
+}
+
 }  // namespace
 }  // namespace hcsim::sim
