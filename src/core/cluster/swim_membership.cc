@@ -240,7 +240,12 @@ void SwimMembership::on_receive(TransportAddress from, std::string_view bytes) {
 
 void SwimMembership::handle(TransportAddress from, SwimMessage& m) {
   const bool sync = m.type == MessageType::kSync || m.type == MessageType::kSyncReply;
-  if (!sync && !m.sender.empty() && !index_.contains(to_absl(m.sender))) ask_unknown(from, m.sender);
+  if (!sync && !m.sender.empty() && m.sender != self_) {
+    // A member we never heard of, or believe dead, talks to us: we missed
+    // its join or its refutation (the news ran out before it reached us).
+    const auto known = index_.find(to_absl(m.sender));
+    if (known == index_.end() || members_[known->second].state == MemberState::kDead) ask_state(from, m.sender);
+  }
   // News first: a ping that carries our own death makes the ack carry the
   // refutation.
   for (const MemberUpdate& u : m.updates) apply(u, sync);
@@ -296,10 +301,9 @@ void SwimMembership::handle(TransportAddress from, SwimMessage& m) {
   }
 }
 
-void SwimMembership::ask_unknown(TransportAddress from, const std::string& sender) {
-  // A member we never heard of talks to us: we missed its join (the news
-  // ran out). One state exchange with it fixes that, and teaches it what
-  // it may have missed too; at most one per sender per probe period.
+void SwimMembership::ask_state(TransportAddress from, const std::string& sender) {
+  // One state exchange with it fixes that (and teaches it what it may have
+  // missed too); at most one per sender per probe period.
   const TimeNs now = rt_.clock->now();
   if (asked_.size() >= kMaxAsked) asked_.clear();
   auto [it, fresh] = asked_.try_emplace(sender, now);

@@ -43,8 +43,8 @@ using SwimMetadata = std::vector<std::pair<std::string, std::string>>;
 // anti-entropy, off here (memberlist: every 30 s): its full-state exchanges
 // make per-node traffic grow linearly with n. What it repairs is repaired
 // instead by targeted exchanges: a member that hears from a member it does
-// not know asks it for its state, and members believed dead are pinged
-// with their death (reconnect_dead).
+// not know, or believes dead, asks it for its state, and members believed
+// dead are pinged with their death (reconnect_dead).
 struct SwimConfig {
   TimeNs probe_interval_ns = 1'000'000'000;
   TimeNs probe_timeout_ns = 500'000'000;
@@ -190,7 +190,7 @@ class SwimMembership {
   void on_receive(TransportAddress from, std::string_view bytes);
   void handle(TransportAddress from, protocol::SwimMessage& message);
   void apply(const protocol::MemberUpdate& update, bool from_sync);
-  void ask_unknown(TransportAddress from, const std::string& sender);
+  void ask_state(TransportAddress from, const std::string& sender);  // a state exchange with a member we missed news of
   void on_alive(const protocol::MemberUpdate& u);
   void on_suspect(const protocol::MemberUpdate& u);
   void on_dead(const protocol::MemberUpdate& u, bool left);
@@ -246,7 +246,7 @@ class SwimMembership {
   Probe probe_;
   std::uint32_t next_seq_ = 1;
   absl::flat_hash_map<std::uint32_t, Relay> relays_;
-  absl::flat_hash_map<std::string, TimeNs> asked_;  // unknown senders we asked for a state exchange
+  absl::flat_hash_map<std::string, TimeNs> asked_;  // unknown or "dead" senders we asked for a state exchange
   static constexpr std::size_t kMaxAsked = 1024;
   static constexpr std::size_t kMaxRelays = 1024;
 
