@@ -22,10 +22,10 @@ import csv
 import math
 import os
 import re
-import shlex
 import shutil
-import subprocess
 import sys
+
+from hcsim_runs import RunError, read_metrics, read_sections, run_hcsim
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -34,52 +34,9 @@ DEFAULT_SIZES = "50,100,200,500,1000"
 BASE_BYTES_MAX = 1024.0  # bytes per node per second at the smallest size
 
 
-class RunError(Exception):
-    """A failed hcsim run (raised in a worker thread, reported once by main)."""
-
-
 def fail(message):
     print(f"membership_curve.py: {message}", file=sys.stderr)
     sys.exit(2)
-
-
-def read_summary(path):
-    with open(path, newline="") as f:
-        return {r["metric"]: r["value"] for r in csv.DictReader(f)}
-
-
-def read_sections(path):
-    """The top-level sections of a scenario file as hcsim writes and ships
-    them (block style, two-space indents; no YAML library needed): a
-    section's `key: value` lines become a dict of raw strings, its `- item`
-    lines a list of raw strings, and `key: value` at the top a string."""
-    sections, current = {}, None
-    with open(path) as f:
-        for raw in f:
-            line = raw.rstrip("\n")
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            if not line[0].isspace():
-                key, _, value = line.partition(":")
-                value = value.strip()
-                current = key.strip() if not value else None
-                sections[key.strip()] = value if value else None
-                continue
-            if current is None:
-                continue
-            item = line.strip()
-            if item.startswith("- "):
-                if sections[current] is None:
-                    sections[current] = []
-                if isinstance(sections[current], list):
-                    sections[current].append(item[2:].strip())
-            elif line.startswith("  ") and not line.startswith("   "):
-                key, _, value = item.partition(":")
-                if sections[current] is None:
-                    sections[current] = {}
-                if isinstance(sections[current], dict):
-                    sections[current][key.strip()] = value.strip().strip('"')
-    return sections
 
 
 def load_scenario(path):
@@ -135,22 +92,12 @@ def scaled_timeline(sc, nodes):
 
 
 def run_size(hcsim, scenario, timeline, nodes, out):
-    cmd = [hcsim, "run", scenario, "--quiet", "--out", out, "--set", "expect=[]",
-           "--set", f"cluster.nodes={nodes}", "--set", f"timeline={timeline}"]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
-    except OSError as e:
-        raise RunError(f"cannot run {hcsim}: {e}")
-    except subprocess.TimeoutExpired:
-        raise RunError(f"timed out after 1800 s: {shlex.join(cmd)}")
-    if proc.returncode != 0:
-        raise RunError(f"hcsim failed at {nodes} nodes (exit {proc.returncode}): {shlex.join(cmd)}\n{proc.stderr.strip()}")
+    run_hcsim(hcsim, scenario, out, [f"cluster.nodes={nodes}", f"timeline={timeline}"], 1800,
+              what=f"at {nodes} nodes")
     path = os.path.join(out, "summary.csv")
-    if not os.path.isfile(path):
-        raise RunError(f"hcsim wrote no summary.csv at {nodes} nodes: {shlex.join(cmd)}")
-    s = read_summary(path)
+    s = read_metrics(path)
     speed = os.path.join(out, "speed.csv")
-    wall_s = float(read_summary(speed).get("wall_s", "nan")) if os.path.isfile(speed) else float("nan")
+    wall_s = float(read_metrics(speed).get("wall_s", "nan")) if os.path.isfile(speed) else float("nan")
     try:
         return {
             "nodes": nodes,

@@ -20,10 +20,10 @@ import concurrent.futures
 import csv
 import math
 import os
-import shlex
 import shutil
-import subprocess
 import sys
+
+from hcsim_runs import RunError, read_csv, read_sections, run_hcsim
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -35,18 +35,9 @@ DEFAULT_LOSSES = "0,0.005,0.01,0.02,0.05,0.10"
 BURST = 5
 
 
-class RunError(Exception):
-    """A failed hcsim run (raised in a worker thread, reported once by main)."""
-
-
 def fail(message):
     print(f"membership_loss.py: {message}", file=sys.stderr)
     sys.exit(2)
-
-
-def read_csv(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def duration_s(text):
@@ -177,54 +168,8 @@ def model_row(params, members, probers, loss):
 
 
 def run_one(hcsim, scenario, loss, seed, out):
-    cmd = [hcsim, "run", scenario, "--quiet", "--out", out, "--set", "expect=[]",
-           "--set", f"network.loss={loss}", "--set", f"seed={seed}"]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    except OSError as e:
-        raise RunError(f"cannot run {hcsim}: {e}")
-    except subprocess.TimeoutExpired:
-        raise RunError(f"timed out after 600 s: {shlex.join(cmd)}")
-    if proc.returncode != 0:
-        raise RunError(f"hcsim failed (exit {proc.returncode}): {shlex.join(cmd)}\n{proc.stderr.strip()}")
-    for name in ("summary.csv", "detection.csv", "membership.csv", "scenario.yaml"):
-        if not os.path.isfile(os.path.join(out, name)):
-            raise RunError(f"hcsim wrote no {name} (is it a scenario with a membership: section?): {shlex.join(cmd)}")
-    return out
-
-
-def read_sections(path):
-    """The top-level sections of a scenario file as hcsim writes and ships
-    them (block style, two-space indents; no YAML library needed): a
-    section's `key: value` lines become a dict of raw strings, its `- item`
-    lines a list of raw strings, and `key: value` at the top a string."""
-    sections, current = {}, None
-    with open(path) as f:
-        for raw in f:
-            line = raw.rstrip("\n")
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            if not line[0].isspace():
-                key, _, value = line.partition(":")
-                value = value.strip()
-                current = key.strip() if not value else None
-                sections[key.strip()] = value if value else None
-                continue
-            if current is None:
-                continue
-            item = line.strip()
-            if item.startswith("- "):
-                if sections[current] is None:
-                    sections[current] = []
-                if isinstance(sections[current], list):
-                    sections[current].append(item[2:].strip())
-            elif line.startswith("  ") and not line.startswith("   "):
-                key, _, value = item.partition(":")
-                if sections[current] is None:
-                    sections[current] = {}
-                if isinstance(sections[current], dict):
-                    sections[current][key.strip()] = value.strip().strip('"')
-    return sections
+    return run_hcsim(hcsim, scenario, out, [f"network.loss={loss}", f"seed={seed}"], 600,
+                     expect_files=("summary.csv", "detection.csv", "membership.csv", "scenario.yaml"))
 
 
 def swim_params(resolved_scenario):

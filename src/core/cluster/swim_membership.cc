@@ -141,16 +141,7 @@ Status SwimMembership::add_known_member(std::string_view node, TransportAddress 
   if (node.empty() || node.size() > protocol::kMaxStringBytes) return Status::error("node id must be 1..255 bytes");
   if (index_.contains(to_absl(node))) return Status::error("member " + std::string(node) + " already known");
   if (members_.size() >= config_.members_max) return Status::error("membership is full");
-  Entry e;
-  e.node = std::string(node);
-  e.address = address;
-  e.state_change_ns = e.joined_at_ns = rt_.clock->now();
-  const Index i = static_cast<Index>(members_.size());
-  index_.emplace(e.node, i);
-  members_.push_back(std::move(e));
-  queued_.emplace_back();
-  ++counts_[static_cast<std::size_t>(MemberState::kAlive)];
-  insert_probe_order(i);
+  const Index i = add_member(std::string(node), address, 0, {});
   notify(i, std::nullopt);
   return Status::ok();
 }
@@ -341,18 +332,7 @@ void SwimMembership::on_alive(const MemberUpdate& u) {
   const auto it = index_.find(u.node);
   if (it == index_.end()) {
     if (members_.size() >= config_.members_max || u.node.empty()) return;
-    Entry e;
-    e.node = u.node;
-    e.address = u.address;
-    e.incarnation = u.incarnation;
-    e.metadata = u.metadata;
-    e.state_change_ns = e.joined_at_ns = rt_.clock->now();
-    const Index i = static_cast<Index>(members_.size());
-    index_.emplace(e.node, i);
-    members_.push_back(std::move(e));
-    queued_.emplace_back();
-    ++counts_[static_cast<std::size_t>(MemberState::kAlive)];
-    insert_probe_order(i);
+    const Index i = add_member(u.node, u.address, u.incarnation, u.metadata);
     queue_news(i);
     notify(i, std::nullopt);
     return;
@@ -468,6 +448,23 @@ void SwimMembership::notify(Index i, std::optional<MemberState> before) {
 }
 
 // ---- probing -----------------------------------------------------------------
+
+SwimMembership::Index SwimMembership::add_member(std::string node, TransportAddress address,
+                                                std::uint32_t incarnation, SwimMetadata metadata) {
+  Entry e;
+  e.node = std::move(node);
+  e.address = address;
+  e.incarnation = incarnation;
+  e.metadata = std::move(metadata);
+  e.state_change_ns = e.joined_at_ns = rt_.clock->now();
+  const Index i = static_cast<Index>(members_.size());
+  index_.emplace(e.node, i);
+  members_.push_back(std::move(e));
+  queued_.emplace_back();
+  ++counts_[static_cast<std::size_t>(MemberState::kAlive)];
+  insert_probe_order(i);
+  return i;
+}
 
 void SwimMembership::insert_probe_order(Index i) {
   // A random place in the probe order (as memberlist does), so that members

@@ -210,6 +210,8 @@ class SwimMembership {
   void recheck_recent_dead();
   Index next_probe_target();
   void insert_probe_order(Index i);
+  // A new alive member (the caller checked the bounds); its index.
+  Index add_member(std::string node, TransportAddress address, std::uint32_t incarnation, SwimMetadata metadata);
   // Up to k distinct members other than self and `exclude` that pass
   // `eligible`, drawn at random (bounded rejection sampling).
   template <typename Pred>
