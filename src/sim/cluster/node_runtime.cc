@@ -40,9 +40,9 @@ bool NodeRuntime::cancel(core::TimerId id) {
     pending_.erase(it);
     return true;
   }
-  for (auto h = held_timers_.begin(); h != held_timers_.end(); ++h) {
+  for (auto h = held_.begin(); h != held_.end(); ++h) {
     if (h->id == id) {
-      held_timers_.erase(h);
+      held_.erase(h);
       return true;
     }
   }
@@ -55,7 +55,7 @@ void NodeRuntime::fire(core::TimerId id) {
   std::function<void()> fn = std::move(it->second.second);
   pending_.erase(it);
   if (paused_) {
-    held_timers_.push_back({id, std::move(fn)});
+    held_.push_back(Held{.id = id, .callback = std::move(fn), .from = 0, .payload = {}});
     return;
   }
   fn();
@@ -79,38 +79,38 @@ void NodeRuntime::pause(TimeNs for_ns) {
 
 void NodeRuntime::resume() {
   paused_ = false;
-  // What waited runs now, timers first (they were due earlier than the
-  // resume), then the messages in arrival order. Each may schedule more.
-  std::deque<Held> timers = std::move(held_timers_);
-  held_timers_.clear();
-  std::deque<HeldMessage> messages = std::move(held_messages_);
-  held_messages_.clear();
-  for (Held& h : timers) {
-    if (paused_) {
-      held_timers_.push_back(std::move(h));
-      continue;
+  // What waited runs now, in the order it came due or arrived. Each item
+  // leaves the queue before it runs, so it may cancel a later one, and a
+  // new pause stops the replay where it is.
+  while (!held_.empty() && !paused_) {
+    Held h = std::move(held_.front());
+    held_.pop_front();
+    if (h.id != 0) {
+      h.callback();
+    } else {
+      --held_messages_;
+      transport_.deliver_payload(h.from, h.payload);
     }
-    h.callback();
   }
-  for (HeldMessage& m : messages) transport_.deliver_payload(m.from, m.payload);
 }
 
 bool NodeRuntime::deliver(const Message& m) {
   if (m.type != SimTransport::kMessageType) return false;
   if (!paused_) return transport_.deliver(m);
-  if (held_messages_.size() >= kMaxHeldMessages) {
+  if (held_messages_ >= kMaxHeldMessages) {
     ++dropped_held_;
     return true;
   }
-  held_messages_.push_back({m.from, std::string(net_.payload())});
+  held_.push_back(Held{.id = 0, .callback = {}, .from = m.from, .payload = std::string(net_.payload())});
+  ++held_messages_;
   return true;
 }
 
 void NodeRuntime::reset() {
   for (auto& [id, entry] : pending_) sim_.cancel(entry.first);
   pending_.clear();
-  held_timers_.clear();
-  held_messages_.clear();
+  held_.clear();
+  held_messages_ = 0;
   paused_ = false;
   ++pause_serial_;
   transport_.set_receiver({});

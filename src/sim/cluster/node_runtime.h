@@ -56,9 +56,13 @@ class NodeRuntime final : public core::Clock, public core::Timers {
   std::uint64_t dropped_while_paused() const { return dropped_held_; }
 
  private:
+  // What waits while paused, in the (simulated) time order it came due or
+  // arrived: a timer (id != 0) or a message.
   struct Held {
-    core::TimerId id;
+    core::TimerId id = 0;
     std::function<void()> callback;
+    EndpointId from = 0;
+    std::string payload;
   };
   TimeNs to_sim_delay(TimeNs local_ns) const;
   void fire(core::TimerId id);
@@ -76,12 +80,8 @@ class NodeRuntime final : public core::Clock, public core::Timers {
   std::uint64_t pause_serial_ = 0;
   core::TimerId next_id_ = 1;
   absl::flat_hash_map<core::TimerId, std::pair<core::TimerId, std::function<void()>>> pending_;  // id -> (sim id, fn)
-  std::deque<Held> held_timers_;
-  struct HeldMessage {
-    EndpointId from;
-    std::string payload;
-  };
-  std::deque<HeldMessage> held_messages_;
+  std::deque<Held> held_;
+  std::size_t held_messages_ = 0;
   std::uint64_t dropped_held_ = 0;
 };
 

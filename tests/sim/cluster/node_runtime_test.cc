@@ -67,12 +67,29 @@ TEST(NodeRuntime, PauseHoldsTimersAndMessagesInOrderUntilTheResume) {
   EXPECT_TRUE(f.rt_b->cancel(cancelled));  // still pending: cancelling works
   f.sim.run_until(2 * kS);
   EXPECT_FALSE(f.rt_b->paused());
-  const std::vector<std::string> expected = {"t1 @1000", "t2 @1000", "msg 0 x @1000", "msg 0 y @1000"};
+  // In the order they came due or arrived: x at 0.1 ms, t1 at 100 ms, t2 at
+  // 300 ms, y at 500.1 ms.
+  const std::vector<std::string> expected = {"msg 0 x @1000", "t1 @1000", "t2 @1000", "msg 0 y @1000"};
   EXPECT_EQ(log, expected);
   // Once resumed, delivery is immediate again.
   f.rt_a->transport().send(f.b, "z");
   f.sim.run_until(3 * kS);
   EXPECT_EQ(log.back().rfind("msg 0 z @2000", 0), 0u) << log.back();
+}
+
+TEST(NodeRuntime, AHeldTimerCanCancelALaterOneDuringTheReplay) {
+  Fixture f;
+  std::vector<int> ran;
+  core::TimerId second = 0;
+  f.rt_b->schedule(100 * kMs, [&] {
+    ran.push_back(1);
+    EXPECT_TRUE(f.rt_b->cancel(second));  // still waiting in the replay: cancellable
+  });
+  second = f.rt_b->schedule(200 * kMs, [&] { ran.push_back(2); });
+  f.rt_b->pause(1 * kS);
+  f.sim.run_until(2 * kS);
+  EXPECT_EQ(ran, std::vector<int>{1});
+  EXPECT_FALSE(f.rt_b->cancel(second));
 }
 
 TEST(NodeRuntime, ResetDropsEverythingPending) {
