@@ -215,8 +215,24 @@ void MembershipLayer::crash(const std::string& name) {
   if (was_running) {
     n->open_crash = crashes_.size();
     crashes_.push_back(Crash{.node = name, .at_ns = ctx_.sim.now()});
+    // Already suspected or dead in some views (it was paused, or cut off):
+    // those views count from the crash on.
+    Crash& c = crashes_.back();
+    for (const auto& o : nodes_) {
+      const SwimMember* m = o->running ? o->coord->swim()->find(name) : nullptr;
+      if (!m || m->state == MemberState::kAlive) continue;
+      c.first_suspect_ns = c.at_ns;
+      if (m->state == MemberState::kDead || m->state == MemberState::kLeft) c.first_dead_ns = c.at_ns;
+    }
   }
+  recheck_open_crashes();  // the observer that had not learned of a crash may be this one
   check_converged();
+}
+
+void MembershipLayer::recheck_open_crashes() {
+  for (const auto& n : nodes_) {
+    if (n->open_crash) check_all_know(*n);
+  }
 }
 
 void MembershipLayer::restart(const std::string& name) {
@@ -248,6 +264,7 @@ void MembershipLayer::leave(const std::string& name) {
   // its coordinator keeps running for the linger to spread the news.
   stop_node(*n);
   (void)n->coord->leave();
+  recheck_open_crashes();
   check_converged();
 }
 
@@ -295,8 +312,10 @@ void MembershipLayer::on_change(Node& o, const SwimMember& m, std::optional<Memb
   const bool state_changed = !before || *before != m.state;
   if (state_changed && o.running) {
     const bool up = s->running && !excused(*s, now);
-    // A false suspicion or death is counted once, where it starts: at the
-    // member that raised it (the others only hear of it).
+    // A false suspicion is counted at the member whose probe raised it, and
+    // a false death at each member whose own suspicion timer declared it
+    // (those that only hear of either are not counted); episodes count a
+    // false death once per (member, incarnation).
     const bool origin = m.from == o.name;
     if (m.state == MemberState::kSuspect) {
       if (up && origin) {
@@ -309,6 +328,7 @@ void MembershipLayer::on_change(Node& o, const SwimMember& m, std::optional<Memb
       if (up && origin) {
         ++false_deaths_;
         ++false_deaths_interval_;
+        false_death_episodes_.emplace(m.node, m.incarnation);
       } else if (!up && s->open_crash) {
         Crash& c = crashes_[*s->open_crash];
         if (c.first_dead_ns < 0) c.first_dead_ns = now;
@@ -372,7 +392,7 @@ const std::vector<std::string>& MembershipLayer::summary_names() {
   static const std::vector<std::string> names = {
       "membership.nodes_running_end", "membership.converged_end", "membership.initial_converge_s",
       "membership.converge_max_s",    "membership.unconverged",   "membership.false_suspicions",
-      "membership.false_deaths",      "membership.refutations",   "detect.crashes",
+      "membership.false_deaths",      "membership.false_death_episodes", "membership.refutations",   "detect.crashes",
       "detect.undetected",            "detect.suspect_s_mean",    "detect.suspect_s_max",
       "detect.dead_s_mean",           "detect.dead_s_max",        "detect.all_know_s_mean",
       "detect.all_know_s_p50",        "detect.all_know_s_p99",    "detect.all_know_s_max",
@@ -404,6 +424,7 @@ void MembershipLayer::summarize(std::map<std::string, double>& v, TimeNs duratio
   v["membership.unconverged"] = static_cast<double>(unconverged);
   v["membership.false_suspicions"] = static_cast<double>(false_suspicions_);
   v["membership.false_deaths"] = static_cast<double>(false_deaths_);
+  v["membership.false_death_episodes"] = static_cast<double>(false_death_episodes_.size());
   std::uint64_t refutations = 0, msgs = 0, bytes = 0;
   for (const auto& n : nodes_) {
     refutations += n->refutations_before + (n->coord && n->coord->swim() ? n->coord->swim()->stats().refutations : 0);

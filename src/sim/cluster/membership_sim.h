@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,7 @@ class MembershipLayer {
   void on_change(Node& observer, const core::cluster::SwimMember& m, std::optional<core::protocol::MemberState> before);
   bool excused(const Node& subject, TimeNs now) const;  // paused lately: suspicion is not false
   void check_all_know(Node& subject);
+  void recheck_open_crashes();  // after a member stops: it may have been the last not to know
   void check_converged();
   void watch(std::string cause);
   Node* by_name(std::string_view name);
@@ -102,6 +104,7 @@ class MembershipLayer {
   std::vector<Crash> crashes_;
   std::vector<Watch> watches_;
   std::uint64_t false_suspicions_ = 0, false_deaths_ = 0;
+  std::set<std::pair<std::string, std::uint32_t>> false_death_episodes_;  // (member, incarnation)
   std::uint64_t false_suspicions_interval_ = 0, false_deaths_interval_ = 0;
   std::uint64_t last_msgs_ = 0, last_bytes_ = 0;
   double max_bytes_per_node_s_ = 0.0;

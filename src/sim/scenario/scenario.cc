@@ -1020,8 +1020,29 @@ class Parser {
     std::stable_sort(events.begin(), events.end(),
                      [](const Pending& x, const Pending& y) { return x.event.at_ns < y.event.at_ns; });
     if (!check_membership(events)) return false;
+    if (!check_bursts(events)) return false;
     s_.timeline.clear();
     for (Pending& p : events) s_.timeline.push_back(std::move(p.event));
+    return true;
+  }
+
+  // A loss burst puts back the links' settings it found when it ends, so no
+  // other burst and no set_link may start while one lasts (they would be
+  // undone, or undo it).
+  bool check_bursts(const std::vector<Pending>& events) {
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      const TimelineEvent& burst = events[i].event;
+      if (burst.kind != TimelineEvent::Kind::kLossBurst) continue;
+      const TimeNs end = burst.at_ns + burst.for_ns;
+      for (std::size_t j = i + 1; j < events.size() && events[j].event.at_ns < end; ++j) {
+        const TimelineEvent& e = events[j].event;
+        if (e.kind != TimelineEvent::Kind::kLossBurst && e.kind != TimelineEvent::Kind::kSetLink) continue;
+        return fail(events[j].action,
+                    fmt::format("starts at {}, during the loss_burst of {} to {}: a loss burst restores the "
+                                "links' settings when it ends, so bursts and set_link must not overlap one",
+                                format_duration(e.at_ns), format_duration(burst.at_ns), format_duration(end)));
+      }
+    }
     return true;
   }
 

@@ -248,6 +248,22 @@ timeline:
   EXPECT_GT(late.back(), 100.0);  // still timing out at the end
 }
 
+TEST(MembershipSim, ACrashIsKnownToAllOnceTheLastUnawareMemberStops) {
+  // node6 is stuck from 20 s, so it never learns that node5 crashed at 21 s;
+  // when node6 itself crashes at 40 s, every running member knows of both.
+  // node6 was already dead in every view when it crashed: its detection
+  // delays are 0.
+  const RunResult r = run_ok(parse(cluster_yaml(
+      10, "", "  - {at: 20s, pause_node: {node: node6, for: 30s}}\n  - {at: 21s, crash_node: node5}\n"
+              "  - {at: 40s, crash_node: node6}\n")));
+  EXPECT_EQ(metric(r, "detect.crashes"), 2.0);
+  EXPECT_EQ(metric(r, "detect.undetected"), 0.0);
+  const std::vector<double> all = column(r.detection, "all_know_s");
+  EXPECT_NEAR(all[0], 19.0, 1e-6);  // node5: known to all when node6 stopped
+  EXPECT_EQ(all[1], 0.0);
+  EXPECT_EQ(column(r.detection, "first_dead_s")[1], 0.0);
+}
+
 TEST(MembershipSim, SameSeedSameReportsAndReportFiles) {
   const std::string timeline =
       "  - {at: 10s, crash_node: node3}\n  - {at: 20s, clock_skew: {node: node5, offset: 2s, drift: 0.3}}\n"

@@ -578,7 +578,7 @@ timeline:
   - {at: 1s, pause_node: {node: node4, for: 3s}}
   - {at: 2s, clock_skew: {node: node5, offset: 1500ms, drift: 0.05}}
   - {at: 3s, loss_burst: {loss: 0.25, for: 2s, a: [node1], b: [node2, node3]}}
-  - {at: 4s, loss_burst: {loss: 0.5, for: 1s}}
+  - {at: 6s, loss_burst: {loss: 0.5, for: 1s}}
 )");
   EXPECT_TRUE(s.membership.enabled);
   EXPECT_EQ(s.workload.clients, 0u);
