@@ -331,7 +331,11 @@ void SwimMembership::apply(const MemberUpdate& u, bool from_sync) {
 void SwimMembership::on_alive(const MemberUpdate& u) {
   const auto it = index_.find(u.node);
   if (it == index_.end()) {
-    if (members_.size() >= config_.members_max || u.node.empty()) return;
+    if (u.node.empty()) return;
+    if (members_.size() >= config_.members_max) {  // dead members are kept, not reaped: see SwimConfig
+      ++stats_.members_refused;
+      return;
+    }
     const Index i = add_member(u.node, u.address, u.incarnation, u.metadata);
     queue_news(i);
     notify(i, std::nullopt);

@@ -69,7 +69,11 @@ struct SwimConfig {
   std::uint32_t join_attempts = 30;        // ... at most this many times
   TimeNs leave_linger_ns = 1'000'000'000;  // leave: keep gossiping the departure this long
   std::size_t packet_bytes_max = 1400;     // one datagram: the message plus piggybacked news
-  std::size_t members_max = 4096;          // members one node tracks (dead ones included)
+  // Members one node tracks, dead and left ones included: they are never
+  // reaped (memberlist reaps them after GossipToTheDeadTime), so a cluster
+  // that sees more distinct names than this ignores the newest ones
+  // (counted in SwimStats::members_refused).
+  std::size_t members_max = 4096;
 };
 
 // Ok, or the first broken rule ("probe_timeout must be below probe_interval" ...).
@@ -106,6 +110,7 @@ struct SwimStats {
   std::uint64_t reconnect_pings = 0;
   std::uint64_t syncs = 0;      // full state exchanges started
   std::uint64_t news_sent = 0;  // piggybacked items sent
+  std::uint64_t members_refused = 0;  // new members ignored because members_max was reached
 };
 
 class SwimMembership {

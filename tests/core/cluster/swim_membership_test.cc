@@ -305,6 +305,17 @@ TEST(SwimMembership, FiveNodesJoinThroughOneSeed) {
   }
 }
 
+TEST(SwimMembership, MembersBeyondMembersMaxAreRefusedAndCounted) {
+  SwimConfig config;
+  config.members_max = 3;  // self and two others
+  SwimCluster c(5, config);
+  c.form();
+  c.run_for(10 * kSec);
+  EXPECT_EQ(c.node(0).member_count(), 3u);
+  EXPECT_GE(c.node(0).stats().members_refused, 2u);
+  for (std::size_t i = 0; i < 5; ++i) EXPECT_LE(c.node(i).member_count(), 3u);
+}
+
 TEST(SwimMembership, JoinWithOnlyItselfAsSeedFoundsACluster) {
   SwimCluster c(2);
   SwimMembership& a = c.start(0);
