@@ -138,6 +138,41 @@ TEST(EventQueueTest, EqualTimesPushedAtDifferentMomentsKeepPushOrder) {
   EXPECT_EQ(std::string(order.begin(), order.end()), "xyabcd");
 }
 
+
+// Pushes that land inside the time range of the events being popped (the
+// run), in falling time order with repeats: the worst case for keeping the
+// run sorted. Every event must still pop in (time, push order), whether it
+// joined the run or the run went back to the buckets on the way.
+TEST(EventQueueTest, FallingPushesInsideTheCurrentRangeKeepTimeAndPushOrder) {
+  EventQueue q;
+  std::vector<std::pair<TimeNs, int>> popped;
+  std::vector<std::pair<TimeNs, int>> pushed;
+  const auto record = [&popped](TimeNs t, int label) { return [&popped, t, label] { popped.emplace_back(t, label); }; };
+  pushed.emplace_back(1'000'000, 0);
+  q.push(1'000'000, record(1'000'000, 0));
+  pushed.emplace_back(1'000'001, 1);
+  q.push(1'000'001, record(1'000'001, 1));
+  ASSERT_TRUE(run_one(q, kForever));  // time 1'000'000: later pushes fall in its range
+  int label = 2;
+  for (TimeNs t = 1'000'600; t >= 1'000'000; --t) {
+    for (int repeat = 0; repeat < 1 + static_cast<int>(t % 3); ++repeat) {
+      pushed.emplace_back(t, label);
+      ASSERT_NE(q.push(t, record(t, label)), kInvalidEventId);
+      ++label;
+    }
+  }
+  while (run_one(q, kForever)) {
+  }
+  // The expected order: by time, then by push order (label).
+  std::vector<std::pair<TimeNs, int>> expected = pushed;
+  std::stable_sort(expected.begin(), expected.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  ASSERT_EQ(popped.size(), expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    ASSERT_EQ(popped[i], expected[i]) << "at " << i;
+  }
+  EXPECT_GT(q.moves(), 0u);
+}
 TEST(EventQueueTest, ExtremeTimes) {
   EventQueue q;
   std::vector<TimeNs> seen;
