@@ -1,27 +1,23 @@
 // The simulator's pending-event structure. Events pop in (time, insertion
 // sequence) order, so equal times run in the order they were pushed. Push is
-// O(1), pop amortised O(1) (at most two moves per level, 11 levels), cancel
+// O(1), pop amortised O(1) (at most 10 moves per event over its life), cancel
 // O(1) by generation-checked id; it is bounded (a fixed maximum of pending
 // events: push fails, never grows past it) and allocates nothing per event for
 // callbacks whose captures fit in Callback::kInlineBytes.
 //
-// Layout: a monotone radix queue with a sorted front run. Bucketed entries
-// {time, id} are filed relative to `base` (<= every bucketed time): an entry
-// goes to bucket (level, digit), level = index of the highest bit where its
-// time differs from base, divided by 6; digit = the 6 bits of its time at
+// Layout: a monotone radix queue. `last` is the time of the latest event
+// popped; every pending time is >= last, and pushes before last are refused
+// (a discrete-event simulation never schedules into the past). An entry
+// {time, id} goes to bucket (level, digit): level = index of the highest bit
+// where time differs from last, divided by 6; digit = the 6 bits of time at
 // that level. Buckets in (level, digit) order hold increasing, disjoint time
-// ranges. Events pop from the run: the entries of the earliest bucket, sorted
-// by time (a stable insertion sort, so equal times stay in push order), once
-// that bucket holds at most kRunMax entries; a bigger one is re-filed into the
-// lower levels instead (base moves to its start), which happens to each entry
-// at most once per level. While the run is open, a push inside its time range
-// joins it in order (after equal times); one that would shift more than
-// kRunMax entries sends the run back to the buckets (it spills), so no push
-// costs more than O(kRunMax) plus its share of moves. Entries are appended
-// and moved in order, so equal times stay in push order without a sequence
-// number. Callbacks live in a slab of 64-byte slots indexed by the id; cancel
-// frees the slot at once and leaves a tombstone entry, dropped when popped,
-// or swept when tombstones outnumber live events.
+// ranges; level 0 buckets hold one exact time each, popped first-in first-out.
+// Popping from a higher bucket takes its minimum (the first one, on ties), sets
+// last to it and re-files the rest into lower levels, preserving their order.
+// Entries are appended and moved in order, so equal times stay in push order
+// without a sequence number. Callbacks live in a slab of 64-byte slots indexed
+// by the id; cancel frees the slot at once and leaves a tombstone entry, dropped
+// when popped, or swept when tombstones outnumber live events.
 // Not thread-safe: one simulation is one thread.
 #pragma once
 
@@ -191,11 +187,7 @@ class EventQueue {
     const EventId id = (std::uint64_t{s.generation} << 32) | index;
     s.id = id;
     ++live_;
-    if (key <= run_max_ && run_open_) [[unlikely]] {
-      insert_into_run(Entry{key, id});
-    } else {
-      put(Entry{key, id});
-    }
+    put(Entry{key, id});
     return id;
   }
 
@@ -211,13 +203,26 @@ class EventQueue {
   bool run_next(TimeNs limit, Before&& before) {
     const std::uint64_t limit_key = bias(limit);
     for (;;) {
-      if (run_head_ == run_.size() && !refill_run(limit_key)) {
-        if (live_ == 0 && tombstones_ != 0) sweep();  // only tombstones left: drop them now
+      if (live_ == 0) {
+        if (tombstones_ != 0) sweep();  // only tombstones left: drop them now
         return false;
       }
-      const Entry e = run_[run_head_];
-      if (e.time > limit_key) return false;
-      ++run_head_;
+      assert(level_mask_ != 0);
+      const auto level = static_cast<unsigned>(std::countr_zero(level_mask_));
+      const auto digit = static_cast<unsigned>(std::countr_zero(digit_mask_[level]));
+      Bucket& b = buckets_[level * kDigits + digit];
+      Entry e;
+      if (level == 0) {  // one exact time: first in, first out
+        e = b.items[b.head];
+        if (e.time > limit_key) return false;
+        if (++b.head == b.items.size()) empty_bucket(0, digit);
+      } else if (b.items.size() == 1) {
+        e = b.items[0];
+        if (e.time > limit_key) return false;
+        empty_bucket(level, digit);
+      } else if (!take_min(level, digit, limit_key, e)) {
+        return false;
+      }
       last_ = e.time;
       const auto index = static_cast<std::uint32_t>(e.id);
       Slot& s = slots_[index];
@@ -232,8 +237,7 @@ class EventQueue {
       --live_;
       before(unbias(e.time));
       callback();
-      // The next slot (64 bytes, rarely still in L1) starts loading now.
-      if (run_head_ != run_.size()) __builtin_prefetch(&slots_[static_cast<std::uint32_t>(run_[run_head_].id)]);
+      prefetch_next();
       return true;
     }
   }
@@ -252,9 +256,11 @@ class EventQueue {
 
   // Introspection for tests and reports.
   std::size_t entries() const { return live_ + tombstones_; }  // bucketed entries
+  // Entries stored, including popped ones a level-0 bucket has not dropped yet.
+  std::size_t stored_entries() const;
   std::size_t tombstones() const { return tombstones_; }
   std::uint64_t sweeps() const { return sweeps_; }
-  std::uint64_t moves() const { return moves_; }  // entries re-filed or sorted into the run
+  std::uint64_t moves() const { return moves_; }  // entries re-filed by pops
 
  private:
   struct Entry {
@@ -263,6 +269,7 @@ class EventQueue {
   };
   struct Bucket {
     std::vector<Entry> items;
+    std::uint32_t head = 0;  // level 0: items before head are popped
   };
   struct Slot {
     Callback callback;
@@ -278,18 +285,25 @@ class EventQueue {
   // more than kKeepCapacity entries and twice the entries now queued.
   static constexpr std::size_t kKeepCapacity = 256;
   static constexpr std::uint32_t kNoSlot = ~std::uint32_t{0};
-  // A bucket of at most this many entries becomes the run; a bigger one is
-  // re-filed into lower levels. A push into the run shifts at most this many.
-  static constexpr std::size_t kRunMax = 32;
+  static constexpr std::size_t kPrefetchBucket = 32;  // see take_min
 
   static std::uint64_t bias(TimeNs t) { return static_cast<std::uint64_t>(t) ^ (std::uint64_t{1} << 63); }
   static TimeNs unbias(std::uint64_t t) { return static_cast<TimeNs>(t ^ (std::uint64_t{1} << 63)); }
 
+  // Starts loading the slot of the entry that is probably popped next (the
+  // front of the lowest bucket): slots are 64 bytes, so rarely still in L1.
+  void prefetch_next() const {
+    if (level_mask_ == 0) return;
+    const auto level = static_cast<unsigned>(std::countr_zero(level_mask_));
+    const auto digit = static_cast<unsigned>(std::countr_zero(digit_mask_[level]));
+    const Bucket& b = buckets_[level * kDigits + digit];
+    __builtin_prefetch(&slots_[static_cast<std::uint32_t>(b.items[b.head].id)]);
+  }
   bool is_live(const Entry& e) const { return slots_[static_cast<std::uint32_t>(e.id)].id == e.id; }
 
   // Files `e` (time >= last_) in its bucket.
   void put(const Entry& e) {
-    const std::uint64_t diff = e.time ^ base_;
+    const std::uint64_t diff = e.time ^ last_;
     const unsigned level = static_cast<unsigned>(std::bit_width(diff | 1) - 1) / kDigitBits;
     const auto digit = static_cast<unsigned>(e.time >> (kDigitBits * level)) & (kDigits - 1);
     buckets_[level * kDigits + digit].items.push_back(e);
@@ -303,15 +317,13 @@ class EventQueue {
     } else {
       b.items.clear();
     }
+    b.head = 0;
     digit_mask_[level] &= ~(std::uint64_t{1} << digit);
     if (digit_mask_[level] == 0) level_mask_ &= ~(1u << level);
   }
-  // Makes the earliest small bucket the run (re-filing big ones on the way)
-  // if its range starts at or before limit_key. False if there is no bucket
-  // or the earliest starts later; last_ then stays <= limit_key.
-  bool refill_run(std::uint64_t limit_key);
-  // A push into the open run's range: in time order, after equal times.
-  void insert_into_run(const Entry& e);
+  // Pops the minimum of bucket (level >= 1, digit) into `out` if it is <=
+  // limit_key: last_ becomes its time and the rest move to lower levels.
+  bool take_min(unsigned level, unsigned digit, std::uint64_t limit_key, Entry& out);
 
   std::uint32_t allocate_slot() {
     if (free_head_ != kNoSlot) {
@@ -334,17 +346,7 @@ class EventQueue {
   void sweep();  // drops every tombstone, keeping the order of the rest
 
   std::size_t max_pending_;
-  std::uint64_t last_ = 0;  // bias(min TimeNs): pushes before it are refused
-  // Bucket positions are relative to base_ (<= every bucketed time).
-  std::uint64_t base_ = 0;
-  // The run: the entries of one former bucket, sorted by time (equal times in
-  // push order), popped from run_head_. While run_open_, every push with time
-  // <= run_max_ (the former bucket's last instant) joins it, and every
-  // bucketed time is > run_max_.
-  std::vector<Entry> run_;
-  std::size_t run_head_ = 0;
-  std::uint64_t run_max_ = 0;
-  bool run_open_ = false;
+  std::uint64_t last_ = 0;  // bias(min TimeNs)
   std::uint32_t level_mask_ = 0;  // bit L: some digit of level L is non-empty
   std::uint64_t digit_mask_[kLevels] = {};
   std::vector<Bucket> buckets_;  // kLevels * kDigits, (level, digit) order

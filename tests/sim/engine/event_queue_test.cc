@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -139,10 +140,9 @@ TEST(EventQueueTest, EqualTimesPushedAtDifferentMomentsKeepPushOrder) {
 }
 
 
-// Pushes that land inside the time range of the events being popped (the
-// run), in falling time order with repeats: the worst case for keeping the
-// run sorted. Every event must still pop in (time, push order), whether it
-// joined the run or the run went back to the buckets on the way.
+// Pushes that land inside the time range of the bucket being popped, in
+// falling time order with repeats: every event must still pop in (time, push
+// order).
 TEST(EventQueueTest, FallingPushesInsideTheCurrentRangeKeepTimeAndPushOrder) {
   EventQueue q;
   std::vector<std::pair<TimeNs, int>> popped;
@@ -209,6 +209,42 @@ TEST(EventQueueTest, RefusesTimesBeforeTheLastPopped) {
   EXPECT_EQ(q.push(99, [] {}), kInvalidEventId);
   EXPECT_EQ(q.size(), 0u);
   EXPECT_NE(q.push(100, [] {}), kInvalidEventId);
+}
+
+// last_time() is the latest popped time: a run_next that runs nothing leaves
+// it, and pushes before the next event's bucket, alone.
+TEST(EventQueueTest, ARunThatRunsNothingChangesNothing) {
+  EventQueue q;
+  std::vector<TimeNs> order;
+  const TimeNs before = q.last_time();
+  q.push(1000, [&order] { order.push_back(1000); });
+  q.push(5000, [&order] { order.push_back(5000); });
+  EXPECT_FALSE(run_one(q, 999));
+  EXPECT_EQ(q.last_time(), before);
+  ASSERT_NE(q.push(-5, [&order] { order.push_back(-5); }), kInvalidEventId);
+  ASSERT_NE(q.push(0, [&order] { order.push_back(0); }), kInvalidEventId);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(run_one(q, 1000));
+  EXPECT_FALSE(run_one(q, 4999));  // 5000 is due later
+  EXPECT_EQ(q.last_time(), 1000);
+  ASSERT_TRUE(run_one(q, kForever));
+  EXPECT_FALSE(run_one(q, kForever));
+  EXPECT_EQ(order, (std::vector<TimeNs>{-5, 0, 1000, 5000}));
+}
+
+// Two events pending, each pushing its successor a little later, for 200,000
+// events: what the queue stores stays proportional to what is pending.
+TEST(EventQueueTest, StorageStaysBoundedWhileFewEventsChainForever) {
+  EventQueue q;
+  std::size_t most = 0;
+  std::function<void()> next = [&q, &next] { q.push(q.last_time() + 2, [&next] { next(); }); };
+  q.push(0, [&next] { next(); });
+  q.push(1, [&next] { next(); });
+  for (int i = 0; i < 200'000; ++i) {
+    ASSERT_TRUE(run_one(q, kForever));
+    most = std::max(most, q.stored_entries());
+  }
+  EXPECT_EQ(q.size(), 2u);
+  EXPECT_LE(most, 8u);
 }
 
 TEST(EventQueueTest, CancelSemantics) {
