@@ -181,18 +181,11 @@ Status HashRing::update_node_load(std::string_view id, double load) {
   return Status::ok();
 }
 
-std::optional<std::string_view> HashRing::get_node(std::string_view key) const {
-  if (cache_) {
-    std::vector<std::string_view> one;
-    get_replicas(key, 1, one);
-    if (one.empty()) return std::nullopt;
-    return one.front();
-  }
-  lookups_.add();
-  const Published& p = view();
-  const NodeIndex n = p.ring.primary(key);
-  if (n == kNoNode) return std::nullopt;
-  return p.ids[n];
+std::optional<std::string_view> HashRing::get_node_cached(std::string_view key) const {
+  std::vector<std::string_view> one;
+  get_replicas(key, 1, one);
+  if (one.empty()) return std::nullopt;
+  return one.front();
 }
 
 std::vector<std::string_view> HashRing::get_replicas(std::string_view key, std::size_t n) const {

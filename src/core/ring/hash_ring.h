@@ -93,7 +93,16 @@ class HashRing {
 
   // Lookups return node ids as views that stay valid for the ring's lifetime.
   // The primary owner, or nullopt when no node is alive ("no node").
-  std::optional<std::string_view> get_node(std::string_view key) const;
+  // Inline, so a caller's lookup loop pays no call: the fast path is a counter
+  // bump, the per-thread view check and the snapshot's search.
+  std::optional<std::string_view> get_node(std::string_view key) const {
+    if (cache_) [[unlikely]] return get_node_cached(key);
+    lookups_.add();
+    const Published& p = view();
+    const NodeIndex n = p.ring.primary(key);
+    if (n == kNoNode) [[unlikely]] return std::nullopt;
+    return p.ids[n];
+  }
   // The first n distinct alive nodes clockwise (primary first); fewer when
   // fewer are alive. n may exceed the replication factor.
   std::vector<std::string_view> get_replicas(std::string_view key, std::size_t n) const;
@@ -141,6 +150,7 @@ class HashRing {
     return refresh_view();
   }
   const Published& refresh_view() const;
+  std::optional<std::string_view> get_node_cached(std::string_view key) const;
   void publish(RingSnapshot next, bool routing_changed);  // holds write_mu_
   TimeNs now() const { return clock_ ? clock_->now() : 0; }
 
