@@ -52,7 +52,7 @@ std::string vnode_key(std::string_view id, std::uint32_t v) {
   return with_vnode_key(id, v, [](std::string_view key) { return std::string(key); });
 }
 
-RingSnapshot::RingSnapshot(HashKind hash) : hash_(hash), points_(make_points({}, {})) {}
+RingSnapshot::RingSnapshot(HashKind hash) : hash_(hash) { set_points(make_points({}, {})); }
 
 RingSnapshot::RingSnapshot(HashKind hash, std::vector<NodeEntry> nodes) : hash_(hash), nodes_(std::move(nodes)) {
   std::vector<Point> points;
@@ -75,7 +75,7 @@ RingSnapshot::RingSnapshot(HashKind hash, std::vector<NodeEntry> nodes) : hash_(
     positions[i] = points[i].position;
     owners[i] = points[i].owner;
   }
-  points_ = make_points(std::move(positions), std::move(owners));
+  set_points(make_points(std::move(positions), std::move(owners)));
   count_alive();
 }
 
@@ -107,6 +107,11 @@ std::shared_ptr<const RingSnapshot::Points> RingSnapshot::make_points(std::vecto
   return p;
 }
 
+void RingSnapshot::set_points(std::shared_ptr<const Points> points) {
+  points_ = std::move(points);
+  fast_ = {points_->positions.data(), points_->owners.data(), points_->table.data(), points_->shift};
+}
+
 void RingSnapshot::count_alive() {
   alive_.resize(nodes_.size());
   alive_count_ = 0;
@@ -114,6 +119,7 @@ void RingSnapshot::count_alive() {
     alive_[i] = nodes_[i].alive ? 1 : 0;
     alive_count_ += alive_[i];
   }
+  all_alive_ = alive_count_ == nodes_.size();
 }
 
 NodeIndex RingSnapshot::find_node(std::string_view id) const {
@@ -157,7 +163,7 @@ RingSnapshot RingSnapshot::with_node(std::string_view id, std::uint32_t vnodes) 
     b += !take_old;
   }
   if (tie) return RingSnapshot(hash_, next.nodes_);
-  next.points_ = make_points(std::move(positions), std::move(owners));
+  next.set_points(make_points(std::move(positions), std::move(owners)));
   next.count_alive();
   return next;
 }
@@ -182,7 +188,7 @@ RingSnapshot RingSnapshot::without_node(std::string_view id) const {
   }
   positions.resize(kept);
   owners.resize(kept);
-  next.points_ = make_points(std::move(positions), std::move(owners));
+  next.set_points(make_points(std::move(positions), std::move(owners)));
   next.count_alive();
   return next;
 }

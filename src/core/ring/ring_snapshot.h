@@ -75,8 +75,8 @@ class RingSnapshot {
 
   // The owner of the key: the first alive node clockwise; kNoNode if none.
   NodeIndex primary_for_hash(std::uint64_t h) const {
-    if (alive_count_ != nodes_.size()) return primary_with_dead(h);
-    return points_->owners[search(h)];  // owners[size] repeats owners[0]: the wrap needs no branch
+    if (!all_alive_) [[unlikely]] return primary_with_dead(h);
+    return fast_.owners[search(h)];  // owners[size] repeats owners[0]: the wrap needs no branch
   }
   NodeIndex primary(std::string_view key) const { return primary_for_hash(hash(key)); }
 
@@ -101,9 +101,18 @@ class RingSnapshot {
   };
   static std::shared_ptr<const Points> make_points(std::vector<std::uint64_t> positions,
                                                    std::vector<NodeIndex> owners);
+  // The Points arrays a search reads, copied into the snapshot so that a
+  // lookup does not first load them through points_.
+  struct FastPath {
+    const std::uint64_t* positions = nullptr;
+    const NodeIndex* owners = nullptr;
+    const std::uint32_t* table = nullptr;
+    unsigned shift = 63;
+  };
+  void set_points(std::shared_ptr<const Points> points);
   // Index of the first position >= h, or size when h is past the last one.
   std::size_t search(std::uint64_t h) const {
-    const Points& p = *points_;
+    const FastPath& p = fast_;
     std::size_t i = p.table[h >> p.shift];
     // Sorted, so the number of the next two positions below h is the step;
     // both loads issue at once. Two sentinels make them safe at the end.
@@ -122,7 +131,9 @@ class RingSnapshot {
   std::vector<NodeEntry> nodes_;
   std::vector<std::uint8_t> alive_;  // by NodeIndex, dense for the walk
   std::size_t alive_count_ = 0;
-  std::shared_ptr<const Points> points_;
+  bool all_alive_ = true;  // alive_count_ == nodes_.size()
+  std::shared_ptr<const Points> points_;  // set only through set_points
+  FastPath fast_;
 };
 
 }  // namespace hcsim::core
