@@ -56,12 +56,12 @@ HashRing::HashRing(HashRingConfig config, const Clock* clock)
 thread_local HashRing::ViewSlot HashRing::tl_views_[HashRing::kViewSlots];
 thread_local std::shared_ptr<const HashRing::Published> HashRing::tl_view_owners_[HashRing::kViewSlots];
 
-const HashRing::Published& HashRing::refresh_view() const {
+const HashRing::ViewSlot& HashRing::refresh_view() const {
   const std::size_t k = ring_id_ % kViewSlots;
   std::lock_guard lock(publish_mu_);
   tl_view_owners_[k] = current_;
-  tl_views_[k] = {ring_id_, current_->version, current_.get()};
-  return *current_;
+  tl_views_[k] = {ring_id_, current_->version, current_.get(), lookups_.own_cell()};
+  return tl_views_[k];
 }
 
 std::shared_ptr<const RingSnapshot> HashRing::snapshot() const {
@@ -195,10 +195,9 @@ std::vector<std::string_view> HashRing::get_replicas(std::string_view key, std::
 }
 
 std::size_t HashRing::get_replicas(std::string_view key, std::size_t n, std::vector<std::string_view>& out) const {
-  lookups_.add();
+  const Published& p = counted_view();
   out.clear();
   if (n == 0) return 0;
-  const Published& p = view();
   if (cache_ && n <= config_.replication_factor) {
     // The cache holds lists of replication_factor entries for one version;
     // entries of other versions are misses, so a stale list is never served.

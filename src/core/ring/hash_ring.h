@@ -97,8 +97,7 @@ class HashRing {
   // bump, the per-thread view check and the snapshot's search.
   std::optional<std::string_view> get_node(std::string_view key) const {
     if (cache_) [[unlikely]] return get_node_cached(key);
-    lookups_.add();
-    const Published& p = view();
+    const Published& p = counted_view();
     const NodeIndex n = p.ring.primary(key);
     if (n == kNoNode) [[unlikely]] return std::nullopt;
     return p.ids[n];
@@ -136,6 +135,7 @@ class HashRing {
     std::uint64_t ring_id;
     std::uint64_t version;
     const Published* state;
+    std::atomic<std::uint64_t>* lookups;  // this thread's lookups_ cell; nullptr: shared
   };
   static constexpr std::size_t kViewSlots = 8;
   static thread_local ViewSlot tl_views_[kViewSlots];
@@ -143,13 +143,24 @@ class HashRing {
   // version or ring through the slot, or exits: at most kViewSlots per thread.
   static thread_local std::shared_ptr<const Published> tl_view_owners_[kViewSlots];
 
-  const Published& view() const {
+  const Published& view() const { return *view_slot().state; }
+  const ViewSlot& view_slot() const {
     const std::uint64_t v = version_.load(std::memory_order_acquire);
     const ViewSlot& slot = tl_views_[ring_id_ % kViewSlots];
-    if (slot.ring_id == ring_id_ && slot.version == v) [[likely]] return *slot.state;
+    if (slot.ring_id == ring_id_ && slot.version == v) [[likely]] return slot;
     return refresh_view();
   }
-  const Published& refresh_view() const;
+  const ViewSlot& refresh_view() const;
+  // view(), counting one lookup in this thread's cell.
+  const Published& counted_view() const {
+    const ViewSlot& slot = view_slot();
+    if (slot.lookups != nullptr) [[likely]] {
+      SlottedCounter::add_to(*slot.lookups);
+    } else {
+      lookups_.add();
+    }
+    return *slot.state;
+  }
   std::optional<std::string_view> get_node_cached(std::string_view key) const;
   void publish(RingSnapshot next, bool routing_changed);  // holds write_mu_
   TimeNs now() const { return clock_ ? clock_->now() : 0; }

@@ -33,10 +33,21 @@ class SlottedCounter {
     const std::size_t slot = current_thread_slot();
     std::atomic<std::uint64_t>& cell = cells_[slot].value;
     if (slot != kSharedThreadSlot) {
-      cell.store(cell.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+      add_to(cell, n);
     } else {
       cell.fetch_add(n, std::memory_order_relaxed);
     }
+  }
+  // This thread's own cell, for a caller that caches it (per thread) and
+  // bumps it with add_to; nullptr when this thread has the shared slot, whose
+  // cell needs add(). Valid while the counter and this thread live.
+  std::atomic<std::uint64_t>* own_cell() {
+    const std::size_t slot = current_thread_slot();
+    return slot != kSharedThreadSlot ? &cells_[slot].value : nullptr;
+  }
+  // What add() does on a thread's own cell: a plain load and store.
+  static void add_to(std::atomic<std::uint64_t>& own, std::uint64_t n = 1) {
+    own.store(own.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
   std::uint64_t total() const {
     std::uint64_t sum = 0;
