@@ -1,19 +1,27 @@
 // The simulator's pending-event structure. Events pop in (time, insertion
 // sequence) order, so equal times run in the order they were pushed. Push is
-// O(1), pop amortised O(1) (at most 10 moves per event over its life), cancel
-// O(1) by generation-checked id; it is bounded (a fixed maximum of pending
-// events: push fails, never grows past it) and allocates nothing per event for
-// callbacks whose captures fit in Callback::kInlineBytes.
+// O(1), pop amortised O(1) for events spread over time (O(log k) for k events
+// sharing one bucket), cancel O(1) by generation-checked id; it is bounded (a
+// fixed maximum of pending events: push fails, never grows past it) and
+// allocates nothing per event for callbacks whose captures fit in
+// Callback::kInlineBytes.
 //
-// Layout: a monotone radix queue. `last` is the time of the latest event
-// popped; every pending time is >= last, and pushes before last are refused
-// (a discrete-event simulation never schedules into the past). An entry
-// {time, id} goes to bucket (level, digit): level = index of the highest bit
-// where time differs from last, divided by 6; digit = the 6 bits of time at
-// that level. Buckets in (level, digit) order hold increasing, disjoint time
-// ranges; level 0 buckets hold one exact time each, popped first-in first-out.
-// Popping from a higher bucket takes its minimum (the first one, on ties), sets
-// last to it and re-files the rest into lower levels, preserving their order.
+// Layout. `last` is the time of the latest event popped; every pending time is
+// >= last, and pushes before last are refused (a discrete-event simulation
+// never schedules into the past). Time is cut into buckets of 2^kNearBits ns;
+// `cur` is last's bucket.
+// - Near: a ring of kNearBuckets buckets holds the events of buckets cur ..
+//   cur + kNearBuckets - 1, each in its own ring position (bucket mod
+//   kNearBuckets), unsorted, in push order; a bitmap marks the non-empty ones.
+//   An event a little in the future (the common case) is filed once, where it
+//   will be popped. Popping takes the minimum of the first non-empty bucket
+//   (the first one, on ties); a bucket that holds more than kSortAbove entries
+//   when it is popped from is stably sorted once and then popped from the
+//   front; entries pushed into it later are put in order before the next pop.
+// - Far: events beyond the ring wait in a monotone radix queue (6-bit digits:
+//   an entry goes to (level, digit) by the highest bit where its time differs
+//   from the radix's own reference time). When cur advances, far events whose
+//   bucket enters the ring move into it, in (time, push) order.
 // Entries are appended and moved in order, so equal times stay in push order
 // without a sequence number. Callbacks live in a slab of 64-byte slots indexed
 // by the id; cancel frees the slot at once and leaves a tombstone entry, dropped
@@ -21,6 +29,7 @@
 // Not thread-safe: one simulation is one thread.
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cassert>
 #include <cstddef>
@@ -163,6 +172,9 @@ class EventQueue {
   static constexpr std::size_t kDefaultMaxPending = std::size_t{1} << 26;
   static constexpr std::size_t kMaxPendingLimit = std::size_t{1} << 31;
   static constexpr std::size_t kSweepMin = 64;  // tombstones tolerated beyond the live count
+  static constexpr unsigned kNearBits = 10;     // a bucket is 1,024 ns
+  static constexpr unsigned kNearBuckets = 1024;  // the ring spans ~1 ms
+  static constexpr std::size_t kSortAbove = 8;  // bigger buckets are sorted once, then popped in order
 
   struct Options {
     // Most events pending at once; clamped into [1, kMaxPendingLimit].
@@ -187,7 +199,7 @@ class EventQueue {
     const EventId id = (std::uint64_t{s.generation} << 32) | index;
     s.id = id;
     ++live_;
-    put(Entry{key, id});
+    file(Entry{key, id});
     return id;
   }
 
@@ -207,23 +219,19 @@ class EventQueue {
         if (tombstones_ != 0) sweep();  // only tombstones left: drop them now
         return false;
       }
-      assert(level_mask_ != 0);
-      const auto level = static_cast<unsigned>(std::countr_zero(level_mask_));
-      const auto digit = static_cast<unsigned>(std::countr_zero(digit_mask_[level]));
-      Bucket& b = buckets_[level * kDigits + digit];
-      Entry e;
-      if (level == 0) {  // one exact time: first in, first out
-        e = b.items[b.head];
-        if (e.time > limit_key) return false;
-        if (++b.head == b.items.size()) empty_bucket(0, digit);
-      } else if (b.items.size() == 1) {
-        e = b.items[0];
-        if (e.time > limit_key) return false;
-        empty_bucket(level, digit);
-      } else if (!take_min(level, digit, limit_key, e)) {
-        return false;
+      unsigned pos;
+      if (!first_near(pos)) {  // the ring is empty: bring in the earliest far events
+        const std::uint64_t first = far_min();
+        if (first > limit_key) return false;
+        cur_ = first >> kNearBits;  // last_ becomes `first` below (it is popped next)
+        pull_far();
+        pos = static_cast<unsigned>(cur_) & (kNearBuckets - 1);
       }
+      Entry e;
+      if (!take_near(pos, limit_key, e)) return false;
       last_ = e.time;
+      cur_ = e.time >> kNearBits;
+      if (far_next_ - cur_ < kNearBuckets) [[unlikely]] pull_far();
       const auto index = static_cast<std::uint32_t>(e.id);
       Slot& s = slots_[index];
       if (s.id != e.id) {  // a tombstone
@@ -237,13 +245,12 @@ class EventQueue {
       --live_;
       before(unbias(e.time));
       callback();
-      prefetch_next();
       return true;
     }
   }
 
   // The time of the earliest pending event; false if none is pending.
-  // Changes nothing (a scan of the lowest non-empty buckets).
+  // Changes nothing (a scan of the earliest non-empty buckets).
   bool next_time(TimeNs& time) const;
 
   // The time of the latest event popped (run or dropped); pushes before it
@@ -256,20 +263,18 @@ class EventQueue {
 
   // Introspection for tests and reports.
   std::size_t entries() const { return live_ + tombstones_; }  // bucketed entries
-  // Entries stored, including popped ones a level-0 bucket has not dropped yet.
+  // Entries stored, including popped ones a sorted bucket has not dropped yet.
   std::size_t stored_entries() const;
   std::size_t tombstones() const { return tombstones_; }
   std::uint64_t sweeps() const { return sweeps_; }
-  std::uint64_t moves() const { return moves_; }  // entries re-filed by pops
+  // Entries moved after they were filed: re-filed inside the far queue,
+  // brought from it into the ring, or placed by sorting a crowded bucket.
+  std::uint64_t moves() const { return moves_; }
 
  private:
   struct Entry {
     std::uint64_t time;  // TimeNs + 2^63: unsigned order equals signed order
     EventId id;
-  };
-  struct Bucket {
-    std::vector<Entry> items;
-    std::uint32_t head = 0;  // level 0: items before head are popped
   };
   struct Slot {
     Callback callback;
@@ -278,6 +283,9 @@ class EventQueue {
     std::uint32_t next_free = kNoSlot;
   };
 
+  static constexpr unsigned kNearWords = kNearBuckets / 64;
+  static constexpr unsigned kNoPos = ~0u;
+  static constexpr std::uint64_t kNoFar = ~std::uint64_t{0};
   static constexpr unsigned kDigitBits = 6;
   static constexpr unsigned kDigits = 1u << kDigitBits;
   static constexpr unsigned kLevels = (64 + kDigitBits - 1) / kDigitBits;  // 11
@@ -285,45 +293,88 @@ class EventQueue {
   // more than kKeepCapacity entries and twice the entries now queued.
   static constexpr std::size_t kKeepCapacity = 256;
   static constexpr std::uint32_t kNoSlot = ~std::uint32_t{0};
-  static constexpr std::size_t kPrefetchBucket = 32;  // see take_min
 
   static std::uint64_t bias(TimeNs t) { return static_cast<std::uint64_t>(t) ^ (std::uint64_t{1} << 63); }
   static TimeNs unbias(std::uint64_t t) { return static_cast<TimeNs>(t ^ (std::uint64_t{1} << 63)); }
 
-  // Starts loading the slot of the entry that is probably popped next (the
-  // front of the lowest bucket): slots are 64 bytes, so rarely still in L1.
-  void prefetch_next() const {
-    if (level_mask_ == 0) return;
-    const auto level = static_cast<unsigned>(std::countr_zero(level_mask_));
-    const auto digit = static_cast<unsigned>(std::countr_zero(digit_mask_[level]));
-    const Bucket& b = buckets_[level * kDigits + digit];
-    __builtin_prefetch(&slots_[static_cast<std::uint32_t>(b.items[b.head].id)]);
-  }
   bool is_live(const Entry& e) const { return slots_[static_cast<std::uint32_t>(e.id)].id == e.id; }
 
-  // Files `e` (time >= last_) in its bucket.
-  void put(const Entry& e) {
-    const std::uint64_t diff = e.time ^ last_;
+  // Files `e` (time >= last_) in the ring if its bucket is within it, else far.
+  void file(const Entry& e) {
+    if ((e.time >> kNearBits) - cur_ < kNearBuckets) [[likely]] {
+      near_put(e);
+    } else {
+      far_put(e);
+    }
+  }
+  void near_put(const Entry& e) {
+    const auto pos = static_cast<unsigned>(e.time >> kNearBits) & (kNearBuckets - 1);
+    near_[pos].push_back(e);  // into the sorted bucket too: take_sorted places it
+    near_bits_[pos / 64] |= std::uint64_t{1} << (pos % 64);
+  }
+  // The ring position of the first non-empty bucket at or after cur_; false if
+  // the ring is empty.
+  bool first_near(unsigned& pos) const {
+    const auto start = static_cast<unsigned>(cur_) & (kNearBuckets - 1);
+    unsigned w = start / 64;
+    std::uint64_t word = near_bits_[w] & (~std::uint64_t{0} << (start % 64));
+    // Then the following words, ending with the start word again, whose bits
+    // below start are buckets a whole ring later (its others are zero by then).
+    for (unsigned n = 0; word == 0; ++n) {
+      if (n == kNearWords) return false;
+      w = (w + 1) % kNearWords;
+      word = near_bits_[w];
+    }
+    pos = w * 64 + static_cast<unsigned>(std::countr_zero(word));
+    return true;
+  }
+  // Removes the earliest entry of ring bucket `pos` (not empty) into `out` if
+  // its time is <= limit_key.
+  bool take_near(unsigned pos, std::uint64_t limit_key, Entry& out) {
+    std::vector<Entry>& items = near_[pos];
+    // A bucket of one first, sorted or not (a sorted bucket of size one has
+    // popped nothing yet; sorted_pos_ may then go stale, which only means
+    // that position keeps its entries sorted until it next empties).
+    if (items.size() == 1) [[likely]] {
+      if (items[0].time > limit_key) return false;
+      out = items[0];
+      items.clear();
+      near_bits_[pos / 64] &= ~(std::uint64_t{1} << (pos % 64));
+      return true;
+    }
+    if (pos == sorted_pos_ || items.size() > kSortAbove) [[unlikely]] return take_sorted(pos, limit_key, out);
+    std::size_t m = 0;
+    std::uint64_t min_time = items[0].time;
+    for (std::size_t j = 1; j < items.size(); ++j) {
+      const bool smaller = items[j].time < min_time;  // strict: the first of equal times wins
+      m = smaller ? j : m;
+      min_time = smaller ? items[j].time : min_time;
+    }
+    if (min_time > limit_key) return false;
+    out = items[m];
+    items.erase(items.begin() + static_cast<std::ptrdiff_t>(m));
+    return true;
+  }
+  // Pops from bucket `pos` in sorted order, sorting it first if it is not
+  // the sorted bucket yet. Out of line: rare, and kept out of the hot loop.
+  [[gnu::noinline]] bool take_sorted(unsigned pos, std::uint64_t limit_key, Entry& out);
+  void sort_bucket(unsigned pos);
+  void clear_near(unsigned pos);
+
+  // The far radix queue.
+  void far_put(const Entry& e) {
+    const std::uint64_t diff = e.time ^ far_last_;
     const unsigned level = static_cast<unsigned>(std::bit_width(diff | 1) - 1) / kDigitBits;
     const auto digit = static_cast<unsigned>(e.time >> (kDigitBits * level)) & (kDigits - 1);
-    buckets_[level * kDigits + digit].items.push_back(e);
-    digit_mask_[level] |= std::uint64_t{1} << digit;
-    level_mask_ |= 1u << level;
+    far_[level * kDigits + digit].push_back(e);
+    far_digit_mask_[level] |= std::uint64_t{1} << digit;
+    far_level_mask_ |= 1u << level;
+    far_next_ = std::min(far_next_, e.time >> kNearBits);
   }
-  void empty_bucket(unsigned level, unsigned digit) {
-    Bucket& b = buckets_[level * kDigits + digit];
-    if (b.items.capacity() > kKeepCapacity && b.items.capacity() > 2 * entries()) {
-      std::vector<Entry>().swap(b.items);
-    } else {
-      b.items.clear();
-    }
-    b.head = 0;
-    digit_mask_[level] &= ~(std::uint64_t{1} << digit);
-    if (digit_mask_[level] == 0) level_mask_ &= ~(1u << level);
-  }
-  // Pops the minimum of bucket (level >= 1, digit) into `out` if it is <=
-  // limit_key: last_ becomes its time and the rest move to lower levels.
-  bool take_min(unsigned level, unsigned digit, std::uint64_t limit_key, Entry& out);
+  void empty_far_bucket(unsigned level, unsigned digit);
+  std::uint64_t far_min() const;  // precondition: far is not empty
+  // Moves far entries whose bucket is within the ring into it; sets far_next_.
+  void pull_far();
 
   std::uint32_t allocate_slot() {
     if (free_head_ != kNoSlot) {
@@ -347,10 +398,20 @@ class EventQueue {
 
   std::size_t max_pending_;
   std::uint64_t last_ = 0;  // bias(min TimeNs)
-  std::uint32_t level_mask_ = 0;  // bit L: some digit of level L is non-empty
-  std::uint64_t digit_mask_[kLevels] = {};
-  std::vector<Bucket> buckets_;  // kLevels * kDigits, (level, digit) order
-  std::vector<Slot> slots_;      // grows on demand to at most max_pending, never shrinks
+  std::uint64_t cur_ = 0;   // last_'s bucket (ahead of it only inside run_next)
+  std::uint64_t near_bits_[kNearWords] = {};
+  std::vector<std::vector<Entry>> near_;  // kNearBuckets
+  unsigned sorted_pos_ = kNoPos;          // the ring bucket being popped in sorted order
+  std::uint32_t sorted_head_ = 0;         // its entries before this are popped
+  std::uint32_t sorted_end_ = 0;          // entries from here on were pushed after it was sorted
+  std::uint64_t far_last_ = 0;            // the far radix's reference: <= every far time
+  // <= the bucket of every far entry (kNoFar when far is empty): when cur_
+  // comes within a ring of it, pull_far runs.
+  std::uint64_t far_next_ = kNoFar;
+  std::uint32_t far_level_mask_ = 0;      // bit L: some digit of level L is non-empty
+  std::uint64_t far_digit_mask_[kLevels] = {};
+  std::vector<std::vector<Entry>> far_;  // kLevels * kDigits, (level, digit) order
+  std::vector<Slot> slots_;              // grows on demand to at most max_pending, never shrinks
   std::uint32_t free_head_ = kNoSlot;
   std::size_t live_ = 0;
   std::size_t tombstones_ = 0;

@@ -62,10 +62,9 @@ class Simulator final : public core::Clock, public core::Timers {
   }
   template <class F>
   core::TimerId after(TimeNs delay_ns, F&& callback) {
-    if (delay_ns < 0 || (now_ns_ > 0 && delay_ns > std::numeric_limits<TimeNs>::max() - now_ns_)) {
-      return reject();
-    }
-    return at(now_ns_ + delay_ns, std::forward<F>(callback));
+    TimeNs when_ns;
+    if (delay_ns < 0 || __builtin_add_overflow(now_ns_, delay_ns, &when_ns)) return reject();
+    return at(when_ns, std::forward<F>(callback));
   }
 
   // Runs every event with time <= end_ns in order (including those scheduled

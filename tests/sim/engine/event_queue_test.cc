@@ -367,6 +367,100 @@ TEST(EventQueueTest, CallbacksMayPushAndCancelWhileRunning) {
   EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
 }
 
+// Crowded ring buckets: many events inside one 2^kNearBits-ns bucket (so it
+// is sorted when popped), callbacks pushing into the bucket being popped
+// (some at the very time being run), cancels that trigger sweeps, ring wraps
+// and far events. Order and next_time() are checked against a reference map
+// at every step, for several seeds.
+TEST(EventQueueTest, CrowdedBucketsWithPushesAndCancelsMatchTheReference) {
+  constexpr TimeNs kBucket = TimeNs{1} << EventQueue::kNearBits;
+  constexpr TimeNs kRing = kBucket * EventQueue::kNearBuckets;
+  for (std::uint64_t seed = 1; seed <= 6; ++seed) {
+    core::SeededRandom rng(seed);
+    EventQueue q;
+    std::map<std::pair<TimeNs, std::uint64_t>, std::uint64_t> ref;  // (time, seq) -> label
+    std::vector<std::pair<EventId, std::pair<TimeNs, std::uint64_t>>> issued;
+    std::uint64_t seq = 0;
+    std::uint64_t ran_label = ~std::uint64_t{0};
+    std::function<void(TimeNs)> push_at;
+    push_at = [&](TimeNs t) {
+      const std::uint64_t label = seq++;
+      const EventId id = q.push(t, [&, label] {
+        ran_label = label;
+        // Callbacks push too: mostly into the same bucket, now and then at
+        // the time being run, now and then a ring or more away.
+        const TimeNs now = q.last_time();
+        const std::uint64_t dice = rng.uniform(10);
+        if (dice < 4) push_at(now + static_cast<TimeNs>(rng.uniform(static_cast<std::uint64_t>(kBucket))));
+        if (dice == 4) push_at(now);
+        if (dice == 5) push_at(now + kRing + static_cast<TimeNs>(rng.uniform(3 * static_cast<std::uint64_t>(kRing))));
+      });
+      ASSERT_NE(id, kInvalidEventId);
+      ref.emplace(std::make_pair(t, label), label);
+      issued.emplace_back(id, std::make_pair(t, label));
+    };
+    TimeNs base = 0;
+    for (int round = 0; round < 40; ++round) {
+      // A crowd: 20..200 events in two adjacent buckets, with many ties.
+      const auto crowd = static_cast<int>(20 + rng.uniform(181));
+      for (int i = 0; i < crowd; ++i) push_at(base + static_cast<TimeNs>(rng.uniform(2 * kBucket) / 8 * 8));
+      // Run about half, cancelling now and then; check each step.
+      const auto steps = static_cast<int>(rng.uniform(static_cast<std::uint64_t>(crowd)) + 1);
+      for (int i = 0; i < steps && !ref.empty(); ++i) {
+        if (rng.uniform(4) == 0 && !issued.empty()) {
+          const auto& [id, key] = issued[rng.uniform(issued.size())];
+          ASSERT_EQ(q.cancel(id), ref.erase(key) == 1);
+          continue;
+        }
+        TimeNs expected_next = 0;
+        ASSERT_TRUE(q.next_time(expected_next));
+        ASSERT_EQ(expected_next, ref.begin()->first.first) << "seed " << seed << " round " << round;
+        const std::uint64_t want = ref.begin()->second;
+        ref.erase(ref.begin());
+        TimeNs t = 0;
+        ASSERT_TRUE(run_one(q, kForever, &t));
+        ASSERT_EQ(ran_label, want) << "seed " << seed << " round " << round << " step " << i;
+        ASSERT_EQ(q.size(), ref.size());
+      }
+      if (rng.uniform(3) == 0) {
+        // A mass cancel: enough tombstones for a sweep, in the middle of a
+        // (likely sorted) bucket with entries pushed after it was sorted.
+        const std::uint64_t sweeps = q.sweeps();
+        std::size_t cancelled = 0;
+        for (const auto& [id, key] : issued) {
+          if (rng.uniform(10) < 8 && ref.erase(key) == 1) {
+            ASSERT_TRUE(q.cancel(id));
+            ++cancelled;
+          }
+        }
+        ASSERT_EQ(q.size(), ref.size());
+        if (cancelled > 0 && q.tombstones() == 0) {
+          ASSERT_GT(q.sweeps(), sweeps);
+        }
+        for (int i = 0; i < 5 && !ref.empty(); ++i) {
+          const std::uint64_t want = ref.begin()->second;
+          ref.erase(ref.begin());
+          ASSERT_TRUE(run_one(q, kForever));
+          ASSERT_EQ(ran_label, want) << "seed " << seed << " round " << round << " after a sweep";
+        }
+      }
+      base = q.last_time() + static_cast<TimeNs>(rng.uniform(static_cast<std::uint64_t>(2 * kRing)));
+      if (issued.size() > 4000) issued.erase(issued.begin(), issued.begin() + 2000);
+    }
+    // Drain: everything left comes out in (time, push) order (callbacks still
+    // push, fewer than one event each on average, so this ends).
+    while (!ref.empty()) {
+      const std::uint64_t want = ref.begin()->second;
+      ref.erase(ref.begin());
+      ASSERT_TRUE(run_one(q, std::numeric_limits<TimeNs>::max()));
+      ASSERT_EQ(ran_label, want) << "seed " << seed << " drain";  // its own pushes join ref
+    }
+    EXPECT_TRUE(q.empty());
+    EXPECT_GT(q.sweeps(), 0u);
+    EXPECT_GT(q.moves(), 0u);
+  }
+}
+
 // The reference: std::map keyed by (time, push sequence). One million random
 // operations (push, cancel, run with a limit), with delays drawn so that ties,
 // zero delays and large jumps are all common; phases alternate between growth
