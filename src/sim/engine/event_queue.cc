@@ -6,14 +6,17 @@ namespace hcsim::sim {
 
 EventQueue::EventQueue(Options options)
     : max_pending_(std::clamp<std::size_t>(options.max_pending, 1, kMaxPendingLimit)),
-      near_(kNearBuckets),
-      far_(std::size_t{kLevels} * kDigits) {}
+      far_(std::size_t{kLevels} * kDigits),
+      nodes_(kNearBuckets) {
+  for (std::uint32_t pos = 0; pos < kNearBuckets; ++pos) nodes_[pos] = Node{0, pos, pos};  // empty lists
+}
 
 std::uint32_t EventQueue::allocate_fresh_slot() {
   // Pending events hold at most max_pending slots and a running event none
   // (it leaves its slot first), so the slab stops at max_pending.
   assert(slots_.size() < max_pending_);
   slots_.emplace_back();
+  nodes_.emplace_back();
   return static_cast<std::uint32_t>(slots_.size() - 1);
 }
 
@@ -22,76 +25,67 @@ bool EventQueue::cancel(EventId id) {
   if (id == kInvalidEventId || index >= slots_.size()) return false;
   Slot& s = slots_[index];
   if (s.id != id) return false;  // ran, cancelled, or a stale generation
+  const std::uint64_t time = node(index).time;
+  if (in_ring(time)) {
+    unlink(ring_pos(time), index + kNearBuckets);  // gone at once
+  } else {
+    ++tombstones_;  // its far entry stays until pulled or swept
+  }
   s.callback.reset();
   release_slot(index);
   --live_;
-  ++tombstones_;
   if (tombstones_ > live_ + kSweepMin) sweep();
   return true;
 }
 
 // ---- The ring ------------------------------------------------------------------
 
+void EventQueue::unlink(unsigned pos, std::uint32_t id) {
+  if (pos == sorted_pos_ && id == sorted_tail_) sorted_tail_ = nodes_[id].prev;
+  unlink_links(id);
+  if (nodes_[pos].next == pos) {
+    near_bits_[pos / 64] &= ~(std::uint64_t{1} << (pos % 64));
+    if (pos == sorted_pos_) sorted_pos_ = kNoPos;
+  }
+}
+
 void EventQueue::sort_bucket(unsigned pos) {
-  std::vector<Entry>& items = near_[pos];
-  constexpr std::size_t kInsertionSortMax = 32;
-  if (items.size() <= kInsertionSortMax) {  // stable: an entry moves only past later times
-    for (std::size_t i = 1; i < items.size(); ++i) {
-      const Entry e = items[i];
-      std::size_t j = i;
-      for (; j > 0 && items[j - 1].time > e.time; --j) items[j] = items[j - 1];
-      items[j] = e;
-    }
-  } else {
-    std::stable_sort(items.begin(), items.end(), [](const Entry& a, const Entry& b) { return a.time < b.time; });
-  }
-  moves_ += items.size();
+  scratch_.clear();
+  for (std::uint32_t j = nodes_[pos].next; j != pos; j = nodes_[j].next) scratch_.push_back(j);
+  std::stable_sort(scratch_.begin(), scratch_.end(),
+                   [this](std::uint32_t a, std::uint32_t b) { return nodes_[a].time < nodes_[b].time; });
+  nodes_[pos].next = pos;
+  nodes_[pos].prev = pos;
+  for (const std::uint32_t j : scratch_) insert_after(nodes_[pos].prev, j);
+  moves_ += scratch_.size();
   sorted_pos_ = pos;
-  sorted_head_ = 0;
-  sorted_end_ = static_cast<std::uint32_t>(items.size());
+  sorted_tail_ = nodes_[pos].prev;
 }
 
-bool EventQueue::take_sorted(unsigned pos, std::uint64_t limit_key, Entry& out) {
+bool EventQueue::take_sorted(unsigned pos, std::uint64_t limit_key, std::uint32_t& index) {
   if (pos != sorted_pos_) sort_bucket(pos);
-  std::vector<Entry>& items = near_[pos];
-  // Entries pushed since the sort go after every entry of an equal or
-  // earlier time, in push order (usually at the end: a short walk).
-  // (sorted_end_ <= 1 when take_near emptied this bucket as a bucket of one:
-  // what is before it is then trivially sorted.)
-  sorted_end_ = std::min(sorted_end_, static_cast<std::uint32_t>(items.size()));
-  for (std::size_t i = sorted_end_; i < items.size(); ++i) {
-    const Entry e = items[i];
-    std::size_t j = i;
-    for (; j > sorted_head_ && items[j - 1].time > e.time; --j) items[j] = items[j - 1];
-    items[j] = e;
+  // Events pushed since the sort follow sorted_tail_ in push order: each goes
+  // after every event of an equal or earlier time (usually where it is). The
+  // sentinel's time, 0, is below every event's, so the walks stop there.
+  for (std::uint32_t x = nodes_[sorted_tail_].next; x != pos;) {
+    const std::uint32_t next = nodes_[x].next;
+    const std::uint64_t t = nodes_[x].time;
+    if (t >= nodes_[sorted_tail_].time) {
+      sorted_tail_ = x;
+    } else {
+      unlink_links(x);
+      std::uint32_t p = nodes_[sorted_tail_].prev;
+      while (nodes_[p].time > t) p = nodes_[p].prev;
+      insert_after(p, x);
+      ++moves_;
+    }
+    x = next;
   }
-  sorted_end_ = static_cast<std::uint32_t>(items.size());
-  if (items[sorted_head_].time > limit_key) return false;
-  out = items[sorted_head_];
-  if (++sorted_head_ == items.size()) {
-    clear_near(sorted_pos_);
-  } else if (sorted_head_ >= 32 && 2 * std::size_t{sorted_head_} >= items.size()) {
-    // Drop the popped front, so a bucket that never empties stays bounded.
-    items.erase(items.begin(), items.begin() + sorted_head_);
-    sorted_end_ -= sorted_head_;
-    sorted_head_ = 0;
-  }
+  const std::uint32_t first = nodes_[pos].next;
+  if (nodes_[first].time > limit_key) return false;
+  unlink(pos, first);
+  index = first - kNearBuckets;
   return true;
-}
-
-void EventQueue::clear_near(unsigned pos) {
-  std::vector<Entry>& items = near_[pos];
-  if (items.capacity() > kKeepCapacity && items.capacity() > 2 * entries()) {
-    std::vector<Entry>().swap(items);
-  } else {
-    items.clear();
-  }
-  near_bits_[pos / 64] &= ~(std::uint64_t{1} << (pos % 64));
-  if (pos == sorted_pos_) {
-    sorted_pos_ = kNoPos;
-    sorted_head_ = 0;
-    sorted_end_ = 0;
-  }
 }
 
 // ---- The far radix queue ----------------------------------------------------------
@@ -107,14 +101,24 @@ void EventQueue::empty_far_bucket(unsigned level, unsigned digit) {
   if (far_digit_mask_[level] == 0) far_level_mask_ &= ~(1u << level);
 }
 
-std::uint64_t EventQueue::far_min() const {
-  assert(far_level_mask_ != 0);
-  const auto level = static_cast<unsigned>(std::countr_zero(far_level_mask_));
-  const auto digit = static_cast<unsigned>(std::countr_zero(far_digit_mask_[level]));
-  const std::vector<Entry>& items = far_[level * kDigits + digit];
-  std::uint64_t m = items[0].time;
-  for (const Entry& e : items) m = std::min(m, e.time);
-  return m;
+std::uint64_t EventQueue::far_min_live() {
+  for (;;) {
+    assert(far_level_mask_ != 0);
+    const auto level = static_cast<unsigned>(std::countr_zero(far_level_mask_));
+    const auto digit = static_cast<unsigned>(std::countr_zero(far_digit_mask_[level]));
+    std::vector<Entry>& items = far_[level * kDigits + digit];
+    bool found = false;
+    std::uint64_t m = 0;
+    for (const Entry& e : items) {
+      if (is_live(e) && (!found || e.time < m)) {
+        m = e.time;
+        found = true;
+      }
+    }
+    if (found) return m;
+    tombstones_ -= items.size();  // only tombstones: drop them
+    empty_far_bucket(level, digit);
+  }
 }
 
 void EventQueue::pull_far() {
@@ -123,12 +127,18 @@ void EventQueue::pull_far() {
     const auto digit = static_cast<unsigned>(std::countr_zero(far_digit_mask_[level]));
     std::vector<Entry>& items = far_[level * kDigits + digit];
     if (level == 0) {  // one exact time, in push order
-      if ((items[0].time >> kNearBits) - cur_ >= kNearBuckets) {
+      if (!due(items[0].time)) {
         far_next_ = items[0].time >> kNearBits;
         return;
       }
-      for (const Entry& e : items) near_put(e);
-      moves_ += items.size();
+      for (const Entry& e : items) {
+        if (is_live(e)) {
+          link(static_cast<std::uint32_t>(e.id));
+          ++moves_;
+        } else {
+          --tombstones_;
+        }
+      }
       empty_far_bucket(0, digit);
       continue;
     }
@@ -136,7 +146,7 @@ void EventQueue::pull_far() {
     for (std::size_t j = 1; j < items.size(); ++j) {
       if (items[j].time < items[m].time) m = j;  // strict: the first of equal times
     }
-    if ((items[m].time >> kNearBits) - cur_ >= kNearBuckets) {
+    if (!due(items[m].time)) {
       far_next_ = items[m].time >> kNearBits;
       return;
     }
@@ -150,7 +160,11 @@ void EventQueue::pull_far() {
     }
     moves_ += items.size();
     empty_far_bucket(level, digit);
-    near_put(first);
+    if (is_live(first)) {
+      link(static_cast<std::uint32_t>(first.id));
+    } else {
+      --tombstones_;
+    }
   }
   far_next_ = kNoFar;
 }
@@ -159,29 +173,20 @@ void EventQueue::pull_far() {
 
 std::size_t EventQueue::stored_entries() const {
   std::size_t n = 0;
-  for (const std::vector<Entry>& b : near_) n += b.size();
+  for (std::uint32_t pos = 0; pos < kNearBuckets; ++pos) {
+    for (std::uint32_t j = nodes_[pos].next; j != pos; j = nodes_[j].next) ++n;
+  }
   for (const std::vector<Entry>& b : far_) n += b.size();
   return n;
 }
 
 bool EventQueue::next_time(TimeNs& time) const {
-  const auto start = static_cast<unsigned>(cur_) & (kNearBuckets - 1);
-  for (unsigned k = 0; k < kNearBuckets; ++k) {  // ring buckets in time order
-    const unsigned pos = (start + k) & (kNearBuckets - 1);
-    if ((near_bits_[pos / 64] >> (pos % 64) & 1) == 0) continue;
-    const std::vector<Entry>& items = near_[pos];
-    bool found = false;
-    std::uint64_t best = 0;
-    for (std::size_t j = pos == sorted_pos_ ? sorted_head_ : 0; j < items.size(); ++j) {
-      if (is_live(items[j]) && (!found || items[j].time < best)) {
-        best = items[j].time;
-        found = true;
-      }
-    }
-    if (found) {
-      time = unbias(best);
-      return true;
-    }
+  unsigned pos;
+  if (first_near(pos)) {  // every ring event is live; its first bucket holds the earliest
+    std::uint64_t best = nodes_[nodes_[pos].next].time;
+    for (std::uint32_t j = nodes_[pos].next; j != pos; j = nodes_[j].next) best = std::min(best, nodes_[j].time);
+    time = unbias(best);
+    return true;
   }
   for (std::uint32_t levels = far_level_mask_; levels != 0; levels &= levels - 1) {
     const auto level = static_cast<unsigned>(std::countr_zero(levels));
@@ -205,26 +210,6 @@ bool EventQueue::next_time(TimeNs& time) const {
 }
 
 void EventQueue::sweep() {
-  for (unsigned pos = 0; pos < kNearBuckets; ++pos) {
-    if ((near_bits_[pos / 64] >> (pos % 64) & 1) == 0) continue;
-    std::vector<Entry>& items = near_[pos];
-    const bool sorted = pos == sorted_pos_;
-    std::size_t kept = 0;
-    std::size_t kept_sorted = 0;  // kept entries from the sorted part
-    for (std::size_t j = sorted ? sorted_head_ : 0; j < items.size(); ++j) {
-      if (is_live(items[j])) items[kept++] = items[j];
-      if (j < sorted_end_) kept_sorted = kept;
-    }
-    if (kept == 0) {
-      clear_near(pos);
-    } else {
-      items.resize(kept);
-      if (sorted) {
-        sorted_head_ = 0;
-        sorted_end_ = static_cast<std::uint32_t>(kept_sorted);
-      }
-    }
-  }
   for (std::uint32_t levels = far_level_mask_; levels != 0; levels &= levels - 1) {
     const auto level = static_cast<unsigned>(std::countr_zero(levels));
     for (std::uint64_t digits = far_digit_mask_[level]; digits != 0; digits &= digits - 1) {

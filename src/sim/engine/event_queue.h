@@ -199,7 +199,12 @@ class EventQueue {
     const EventId id = (std::uint64_t{s.generation} << 32) | index;
     s.id = id;
     ++live_;
-    file(Entry{key, id});
+    node(index).time = key;
+    if ((key >> kNearBits) - cur_ < kNearBuckets) [[likely]] {
+      link(index);
+    } else {
+      far_put(Entry{key, id});
+    }
     return id;
   }
 
@@ -214,47 +219,42 @@ class EventQueue {
   template <class Before>
   bool run_next(TimeNs limit, Before&& before) {
     const std::uint64_t limit_key = bias(limit);
-    for (;;) {
+    unsigned pos;
+    while (!first_near(pos)) {  // the ring is empty: bring in the earliest far events
       if (live_ == 0) {
         if (tombstones_ != 0) sweep();  // only tombstones left: drop them now
         return false;
       }
-      unsigned pos;
-      if (!first_near(pos)) {  // the ring is empty: bring in the earliest far events
-        const std::uint64_t first = far_min();
-        if (first > limit_key) return false;
-        cur_ = first >> kNearBits;  // last_ becomes `first` below (it is popped next)
-        pull_far();
-        pos = static_cast<unsigned>(cur_) & (kNearBuckets - 1);
-      }
-      Entry e;
-      if (!take_near(pos, limit_key, e)) return false;
-      last_ = e.time;
-      cur_ = e.time >> kNearBits;
-      if (far_next_ - cur_ < kNearBuckets) [[unlikely]] pull_far();
-      const auto index = static_cast<std::uint32_t>(e.id);
-      Slot& s = slots_[index];
-      if (s.id != e.id) {  // a tombstone
-        --tombstones_;
-        continue;
-      }
-      // The callback leaves its slot before it runs: slots_ may grow while it
-      // runs, and the slot is free for the callback's own pushes.
-      Callback callback(std::move(s.callback));
-      release_slot(index);
-      --live_;
-      before(unbias(e.time));
-      callback();
-      return true;
+      const std::uint64_t first = far_min_live();
+      if (first > limit_key) return false;
+      // `first` is live and is popped next, so cur_ may move to its bucket
+      // (then last_ follows it below).
+      cur_ = first >> kNearBits;
+      pull_far();
     }
+    std::uint32_t index;
+    if (!take_near(pos, limit_key, index)) return false;
+    const std::uint64_t time = node(index).time;
+    last_ = time;
+    cur_ = time >> kNearBits;
+    if (far_next_ < cur_ + kNearBuckets) [[unlikely]] pull_far();
+    // The callback leaves its slot before it runs: slots_ may grow while it
+    // runs, and the slot is free for the callback's own pushes.
+    Slot& s = slots_[index];
+    Callback callback(std::move(s.callback));
+    release_slot(index);
+    --live_;
+    before(unbias(time));
+    callback();
+    return true;
   }
 
   // The time of the earliest pending event; false if none is pending.
   // Changes nothing (a scan of the earliest non-empty buckets).
   bool next_time(TimeNs& time) const;
 
-  // The time of the latest event popped (run or dropped); pushes before it
-  // are refused. Starts at the smallest TimeNs.
+  // The time of the latest event run; pushes before it are refused. Starts
+  // at the smallest TimeNs.
   TimeNs last_time() const { return unbias(last_); }
 
   std::size_t size() const { return live_; }  // pending events
@@ -262,8 +262,8 @@ class EventQueue {
   std::size_t max_pending() const { return max_pending_; }
 
   // Introspection for tests and reports.
-  std::size_t entries() const { return live_ + tombstones_; }  // bucketed entries
-  // Entries stored, including popped ones a sorted bucket has not dropped yet.
+  std::size_t entries() const { return live_ + tombstones_; }  // queued events and tombstones
+  // Entries stored: events in the ring plus far entries (tombstones included).
   std::size_t stored_entries() const;
   std::size_t tombstones() const { return tombstones_; }
   std::uint64_t sweeps() const { return sweeps_; }
@@ -272,7 +272,7 @@ class EventQueue {
   std::uint64_t moves() const { return moves_; }
 
  private:
-  struct Entry {
+  struct Entry {  // a far entry
     std::uint64_t time;  // TimeNs + 2^63: unsigned order equals signed order
     EventId id;
   };
@@ -282,35 +282,70 @@ class EventQueue {
     std::uint32_t generation = 1;  // never 0
     std::uint32_t next_free = kNoSlot;
   };
+  // A pending event's time and, while it is in the ring, its neighbours in
+  // its bucket's list (in push order, or in time order for the sorted one).
+  // Each bucket's list is circular through its own sentinel node (node id =
+  // ring position, time 0), so linking and unlinking never branch; event
+  // `index` is node index + kNearBuckets.
+  struct Node {
+    std::uint64_t time;
+    std::uint32_t next;
+    std::uint32_t prev;
+  };
 
+  static constexpr std::uint32_t kNoSlot = ~std::uint32_t{0};
   static constexpr unsigned kNearWords = kNearBuckets / 64;
   static constexpr unsigned kNoPos = ~0u;
   static constexpr std::uint64_t kNoFar = ~std::uint64_t{0};
   static constexpr unsigned kDigitBits = 6;
   static constexpr unsigned kDigits = 1u << kDigitBits;
   static constexpr unsigned kLevels = (64 + kDigitBits - 1) / kDigitBits;  // 11
-  // An emptied bucket keeps its memory for reuse unless it holds room for
+  // An emptied far bucket keeps its memory for reuse unless it holds room for
   // more than kKeepCapacity entries and twice the entries now queued.
   static constexpr std::size_t kKeepCapacity = 256;
-  static constexpr std::uint32_t kNoSlot = ~std::uint32_t{0};
 
   static std::uint64_t bias(TimeNs t) { return static_cast<std::uint64_t>(t) ^ (std::uint64_t{1} << 63); }
   static TimeNs unbias(std::uint64_t t) { return static_cast<TimeNs>(t ^ (std::uint64_t{1} << 63)); }
+  static unsigned ring_pos(std::uint64_t time) {
+    return static_cast<unsigned>(time >> kNearBits) & (kNearBuckets - 1);
+  }
 
   bool is_live(const Entry& e) const { return slots_[static_cast<std::uint32_t>(e.id)].id == e.id; }
+  // For a pending event (time >= last_): whether it is in the ring, not far.
+  bool in_ring(std::uint64_t time) const { return (time >> kNearBits) - cur_ < kNearBuckets; }
+  // For a far entry: whether the ring has reached its bucket. (Far
+  // tombstones may lie below cur_, once cur_ has jumped to the earliest live
+  // far event.)
+  bool due(std::uint64_t time) const { return (time >> kNearBits) < cur_ + kNearBuckets; }
 
-  // Files `e` (time >= last_) in the ring if its bucket is within it, else far.
-  void file(const Entry& e) {
-    if ((e.time >> kNearBits) - cur_ < kNearBuckets) [[likely]] {
-      near_put(e);
-    } else {
-      far_put(e);
-    }
-  }
-  void near_put(const Entry& e) {
-    const auto pos = static_cast<unsigned>(e.time >> kNearBits) & (kNearBuckets - 1);
-    near_[pos].push_back(e);  // into the sorted bucket too: take_sorted places it
+  Node& node(std::uint32_t index) { return nodes_[index + kNearBuckets]; }
+  const Node& node(std::uint32_t index) const { return nodes_[index + kNearBuckets]; }
+  // Appends event `index` (its node's time set, within the ring) to its bucket.
+  void link(std::uint32_t index) {
+    const unsigned pos = ring_pos(node(index).time);
+    const std::uint32_t id = index + kNearBuckets;
+    Node& sentinel = nodes_[pos];
+    Node& n = nodes_[id];
+    n.next = pos;
+    n.prev = sentinel.prev;
+    nodes_[sentinel.prev].next = id;
+    sentinel.prev = id;
     near_bits_[pos / 64] |= std::uint64_t{1} << (pos % 64);
+  }
+  // Takes event `index` out of bucket `pos`'s list, keeping the bitmap and
+  // the sorted bucket's bookkeeping right.
+  void unlink(unsigned pos, std::uint32_t id);  // a node id
+  void unlink_links(std::uint32_t id) {             // the list pointers only
+    const Node& n = nodes_[id];
+    nodes_[n.prev].next = n.next;
+    nodes_[n.next].prev = n.prev;
+  }
+  void insert_after(std::uint32_t after, std::uint32_t id) {  // node ids; after may be a sentinel
+    Node& n = nodes_[id];
+    n.prev = after;
+    n.next = nodes_[after].next;
+    nodes_[n.next].prev = id;
+    nodes_[after].next = id;
   }
   // The ring position of the first non-empty bucket at or after cur_; false if
   // the ring is empty.
@@ -328,38 +363,41 @@ class EventQueue {
     pos = w * 64 + static_cast<unsigned>(std::countr_zero(word));
     return true;
   }
-  // Removes the earliest entry of ring bucket `pos` (not empty) into `out` if
-  // its time is <= limit_key.
-  bool take_near(unsigned pos, std::uint64_t limit_key, Entry& out) {
-    std::vector<Entry>& items = near_[pos];
-    // A bucket of one first, sorted or not (a sorted bucket of size one has
-    // popped nothing yet; sorted_pos_ may then go stale, which only means
-    // that position keeps its entries sorted until it next empties).
-    if (items.size() == 1) [[likely]] {
-      if (items[0].time > limit_key) return false;
-      out = items[0];
-      items.clear();
+  // Removes the earliest event of ring bucket `pos` (not empty) into `index`
+  // if its time is <= limit_key.
+  bool take_near(unsigned pos, std::uint64_t limit_key, std::uint32_t& index) {
+    Node& sentinel = nodes_[pos];
+    if (sentinel.next == sentinel.prev) [[likely]] {  // a bucket of one
+      const std::uint32_t id = sentinel.next;
+      if (nodes_[id].time > limit_key) return false;
+      sentinel.next = pos;
+      sentinel.prev = pos;
       near_bits_[pos / 64] &= ~(std::uint64_t{1} << (pos % 64));
+      sorted_pos_ = pos == sorted_pos_ ? kNoPos : sorted_pos_;
+      index = id - kNearBuckets;
       return true;
     }
-    if (pos == sorted_pos_ || items.size() > kSortAbove) [[unlikely]] return take_sorted(pos, limit_key, out);
-    std::size_t m = 0;
-    std::uint64_t min_time = items[0].time;
-    for (std::size_t j = 1; j < items.size(); ++j) {
-      const bool smaller = items[j].time < min_time;  // strict: the first of equal times wins
-      m = smaller ? j : m;
-      min_time = smaller ? items[j].time : min_time;
+    if (pos == sorted_pos_) return take_sorted(pos, limit_key, index);
+    // The first of the minimum times; a crowded bucket is sorted instead.
+    std::uint32_t best = sentinel.next;
+    std::uint64_t best_time = nodes_[best].time;
+    std::size_t count = 1;
+    for (std::uint32_t j = nodes_[best].next; j != pos; j = nodes_[j].next) {
+      const std::uint64_t t = nodes_[j].time;
+      best = t < best_time ? j : best;
+      best_time = t < best_time ? t : best_time;
+      ++count;
     }
-    if (min_time > limit_key) return false;
-    out = items[m];
-    items.erase(items.begin() + static_cast<std::ptrdiff_t>(m));
+    if (count > kSortAbove) [[unlikely]] return take_sorted(pos, limit_key, index);
+    if (best_time > limit_key) return false;
+    index = best - kNearBuckets;
+    unlink(pos, best);
     return true;
   }
-  // Pops from bucket `pos` in sorted order, sorting it first if it is not
-  // the sorted bucket yet. Out of line: rare, and kept out of the hot loop.
-  [[gnu::noinline]] bool take_sorted(unsigned pos, std::uint64_t limit_key, Entry& out);
+  // Pops from bucket `pos` in time order, sorting it first unless it is the
+  // sorted bucket; events pushed into it since are put in order first.
+  bool take_sorted(unsigned pos, std::uint64_t limit_key, std::uint32_t& index);
   void sort_bucket(unsigned pos);
-  void clear_near(unsigned pos);
 
   // The far radix queue.
   void far_put(const Entry& e) {
@@ -372,8 +410,11 @@ class EventQueue {
     far_next_ = std::min(far_next_, e.time >> kNearBits);
   }
   void empty_far_bucket(unsigned level, unsigned digit);
-  std::uint64_t far_min() const;  // precondition: far is not empty
-  // Moves far entries whose bucket is within the ring into it; sets far_next_.
+  // The earliest live far time, dropping lowest buckets that hold only
+  // tombstones. Precondition: some far entry is live.
+  std::uint64_t far_min_live();
+  // Moves far events whose bucket is within the ring into it (dropping
+  // tombstones); sets far_next_.
   void pull_far();
 
   std::uint32_t allocate_slot() {
@@ -394,27 +435,28 @@ class EventQueue {
     free_head_ = index;
   }
 
-  void sweep();  // drops every tombstone, keeping the order of the rest
+  void sweep();  // drops every far tombstone, keeping the order of the rest
 
   std::size_t max_pending_;
   std::uint64_t last_ = 0;  // bias(min TimeNs)
   std::uint64_t cur_ = 0;   // last_'s bucket (ahead of it only inside run_next)
   std::uint64_t near_bits_[kNearWords] = {};
-  std::vector<std::vector<Entry>> near_;  // kNearBuckets
-  unsigned sorted_pos_ = kNoPos;          // the ring bucket being popped in sorted order
-  std::uint32_t sorted_head_ = 0;         // its entries before this are popped
-  std::uint32_t sorted_end_ = 0;          // entries from here on were pushed after it was sorted
-  std::uint64_t far_last_ = 0;            // the far radix's reference: <= every far time
+  unsigned sorted_pos_ = kNoPos;  // the ring bucket kept in time order, if any
+  // Its last node in order (its sentinel: none); nodes after it were pushed since.
+  std::uint32_t sorted_tail_ = 0;
+  std::uint64_t far_last_ = 0;        // the far radix's reference: <= every far time
   // <= the bucket of every far entry (kNoFar when far is empty): when cur_
   // comes within a ring of it, pull_far runs.
   std::uint64_t far_next_ = kNoFar;
-  std::uint32_t far_level_mask_ = 0;      // bit L: some digit of level L is non-empty
+  std::uint32_t far_level_mask_ = 0;  // bit L: some digit of level L is non-empty
   std::uint64_t far_digit_mask_[kLevels] = {};
   std::vector<std::vector<Entry>> far_;  // kLevels * kDigits, (level, digit) order
   std::vector<Slot> slots_;              // grows on demand to at most max_pending, never shrinks
+  std::vector<Node> nodes_;              // kNearBuckets sentinels, then one per slot
+  std::vector<std::uint32_t> scratch_;   // sort_bucket's
   std::uint32_t free_head_ = kNoSlot;
   std::size_t live_ = 0;
-  std::size_t tombstones_ = 0;
+  std::size_t tombstones_ = 0;  // cancelled far entries not yet dropped
   std::uint64_t sweeps_ = 0;
   std::uint64_t moves_ = 0;
 };
