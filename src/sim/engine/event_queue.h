@@ -6,26 +6,29 @@
 // allocates nothing per event for callbacks whose captures fit in
 // Callback::kInlineBytes.
 //
-// Layout. `last` is the time of the latest event popped; every pending time is
+// Layout. `last` is the time of the latest event run; every pending time is
 // >= last, and pushes before last are refused (a discrete-event simulation
 // never schedules into the past). Time is cut into buckets of 2^kNearBits ns;
 // `cur` is last's bucket.
 // - Near: a ring of kNearBuckets buckets holds the events of buckets cur ..
-//   cur + kNearBuckets - 1, each in its own ring position (bucket mod
-//   kNearBuckets), unsorted, in push order; a bitmap marks the non-empty ones.
-//   An event a little in the future (the common case) is filed once, where it
-//   will be popped. Popping takes the minimum of the first non-empty bucket
-//   (the first one, on ties); a bucket that holds more than kSortAbove entries
-//   when it is popped from is stably sorted once and then popped from the
-//   front; entries pushed into it later are put in order before the next pop.
-// - Far: events beyond the ring wait in a monotone radix queue (6-bit digits:
-//   an entry goes to (level, digit) by the highest bit where its time differs
-//   from the radix's own reference time). When cur advances, far events whose
-//   bucket enters the ring move into it, in (time, push) order.
-// Entries are appended and moved in order, so equal times stay in push order
+//   cur + kNearBuckets - 1, each bucket in ring position (bucket mod
+//   kNearBuckets) as a circular doubly linked list of its events in push
+//   order, through a per-event node and a sentinel node per position; a
+//   bitmap marks the non-empty positions. An event a little in the future
+//   (the common case) is linked once, where it will be popped. Popping takes
+//   the minimum of the first non-empty bucket (the first one, on ties); a
+//   bucket of more than kSortAbove events is stably sorted when first popped
+//   from and then popped from the front; events pushed into it later are put
+//   in order before the next pop. Cancel unlinks at once.
+// - Far: events beyond the ring wait as (time, id) entries in a monotone radix
+//   queue (6-bit digits: an entry goes to (level, digit) by the highest bit
+//   where its time differs from the radix's own reference time). When cur
+//   advances, far events whose bucket enters the ring move into it, in (time,
+//   push) order. Cancelling a far event leaves a tombstone entry, dropped when
+//   it is reached or swept when tombstones outnumber live events.
+// Events are appended and moved in order, so equal times stay in push order
 // without a sequence number. Callbacks live in a slab of 64-byte slots indexed
-// by the id; cancel frees the slot at once and leaves a tombstone entry, dropped
-// when popped, or swept when tombstones outnumber live events.
+// by the id, freed when the event runs or is cancelled.
 // Not thread-safe: one simulation is one thread.
 #pragma once
 
