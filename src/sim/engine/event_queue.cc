@@ -31,7 +31,9 @@ bool EventQueue::cancel(EventId id) {
   } else {
     ++tombstones_;  // its far entry stays until pulled or swept
   }
-  s.callback.reset();
+  // The bookkeeping is done before the callable is destroyed, so a
+  // destructor that calls back into the queue finds the event gone.
+  Callback doomed(std::move(s.callback));
   release_slot(index);
   --live_;
   if (tombstones_ > live_ + kSweepMin) sweep();

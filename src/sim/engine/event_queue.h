@@ -247,6 +247,7 @@ class EventQueue {
     Callback callback(std::move(s.callback));
     release_slot(index);
     --live_;
+    if (tombstones_ > live_ + kSweepMin) [[unlikely]] sweep();  // entries() stays bounded
     before(unbias(time));
     callback();
     return true;

@@ -361,6 +361,53 @@ TEST(EventQueueTest, FarTombstonesBelowTheFirstLiveFarEventAreDropped) {
   EXPECT_EQ(q.stored_entries(), 0u);
 }
 
+// Far cancels leave tombstones; pops lower the live count too, so the sweep
+// check runs there as well (found in review: entries() broke its bound after
+// a few pops, and a long run kept dead entries until time reached them).
+TEST(EventQueueTest, PopsAlsoSweepSoEntriesStayBounded) {
+  EventQueue q;
+  for (TimeNs t = 0; t < 10; ++t) q.push(t, [] {});
+  std::vector<EventId> far;
+  for (TimeNs i = 0; i < 74; ++i) far.push_back(q.push(10'000'000 + i, [] {}));
+  for (EventId id : far) ASSERT_TRUE(q.cancel(id));
+  EXPECT_EQ(q.sweeps(), 0u);  // 74 tombstones, 10 live: not yet
+  for (int i = 0; i < 9; ++i) {
+    ASSERT_TRUE(run_one(q, 100));
+    ASSERT_LE(q.entries(), 2 * q.size() + EventQueue::kSweepMin + 1) << "after pop " << i;
+  }
+  EXPECT_GE(q.sweeps(), 1u);
+  EXPECT_EQ(q.stored_entries(), q.size());
+}
+
+// A callable whose destructor cancels its own event: cancel must finish its
+// bookkeeping before destroying it, so the second cancel finds nothing.
+TEST(EventQueueTest, ACallbackDestructorThatCancelsItsOwnEventIsHarmless) {
+  EventQueue q;
+  struct SelfCancel {
+    EventQueue* queue;
+    std::shared_ptr<EventId> id;
+    std::shared_ptr<bool> second;
+    SelfCancel(EventQueue* q, std::shared_ptr<EventId> i, std::shared_ptr<bool> s)
+        : queue(q), id(std::move(i)), second(std::move(s)) {}
+    SelfCancel(SelfCancel&& o) noexcept = default;
+    ~SelfCancel() {
+      if (id && *id != kInvalidEventId) *second = queue->cancel(*id);
+    }
+    void operator()() const {}
+  };
+  auto id = std::make_shared<EventId>(kInvalidEventId);
+  auto second = std::make_shared<bool>(true);
+  *id = q.push(5, SelfCancel(&q, id, second));
+  q.push(6, [] {});
+  ASSERT_TRUE(q.cancel(*id));
+  EXPECT_FALSE(*second);
+  EXPECT_EQ(q.size(), 1u);
+  const EventId other = q.push(7, [] {});  // the free list is intact
+  EXPECT_NE(other, kInvalidEventId);
+  EXPECT_EQ(q.size(), 2u);
+  *id = kInvalidEventId;
+}
+
 TEST(EventQueueTest, NextTimeSkipsCancelledAndChangesNothing) {
   EventQueue q;
   TimeNs t = 0;
