@@ -1,9 +1,0 @@
-run 2>/dev/null
-bt 4
-info locals
-p cur_
-p far_next_
-p last_
-p live_
-p tombstones_
-p far_level_mask_
