@@ -103,21 +103,31 @@ void EventQueue::empty_far_bucket(unsigned level, unsigned digit) {
   if (far_digit_mask_[level] == 0) far_level_mask_ &= ~(1u << level);
 }
 
+std::vector<EventQueue::Entry>& EventQueue::lowest_far(unsigned& level, unsigned& digit) {
+  assert(far_level_mask_ != 0);
+  level = static_cast<unsigned>(std::countr_zero(far_level_mask_));
+  digit = static_cast<unsigned>(std::countr_zero(far_digit_mask_[level]));
+  return far_[level * kDigits + digit];
+}
+
+bool EventQueue::live_min(const std::vector<Entry>& items, std::uint64_t& best) const {
+  bool found = false;
+  for (const Entry& e : items) {
+    if (is_live(e) && (!found || e.time < best)) {
+      best = e.time;
+      found = true;
+    }
+  }
+  return found;
+}
+
 std::uint64_t EventQueue::far_min_live() {
   for (;;) {
-    assert(far_level_mask_ != 0);
-    const auto level = static_cast<unsigned>(std::countr_zero(far_level_mask_));
-    const auto digit = static_cast<unsigned>(std::countr_zero(far_digit_mask_[level]));
-    std::vector<Entry>& items = far_[level * kDigits + digit];
-    bool found = false;
+    unsigned level;
+    unsigned digit;
+    std::vector<Entry>& items = lowest_far(level, digit);
     std::uint64_t m = 0;
-    for (const Entry& e : items) {
-      if (is_live(e) && (!found || e.time < m)) {
-        m = e.time;
-        found = true;
-      }
-    }
-    if (found) return m;
+    if (live_min(items, m)) return m;
     tombstones_ -= items.size();  // only tombstones: drop them
     empty_far_bucket(level, digit);
   }
@@ -125,9 +135,9 @@ std::uint64_t EventQueue::far_min_live() {
 
 void EventQueue::pull_far() {
   while (far_level_mask_ != 0) {
-    const auto level = static_cast<unsigned>(std::countr_zero(far_level_mask_));
-    const auto digit = static_cast<unsigned>(std::countr_zero(far_digit_mask_[level]));
-    std::vector<Entry>& items = far_[level * kDigits + digit];
+    unsigned level;
+    unsigned digit;
+    std::vector<Entry>& items = lowest_far(level, digit);
     if (level == 0) {  // one exact time, in push order
       if (!due(items[0].time)) {
         far_next_ = items[0].time >> kNearBits;
@@ -194,15 +204,8 @@ bool EventQueue::next_time(TimeNs& time) const {
     const auto level = static_cast<unsigned>(std::countr_zero(levels));
     for (std::uint64_t digits = far_digit_mask_[level]; digits != 0; digits &= digits - 1) {
       const auto digit = static_cast<unsigned>(std::countr_zero(digits));
-      bool found = false;
       std::uint64_t best = 0;
-      for (const Entry& e : far_[level * kDigits + digit]) {
-        if (is_live(e) && (!found || e.time < best)) {
-          best = e.time;
-          found = true;
-        }
-      }
-      if (found) {
+      if (live_min(far_[level * kDigits + digit], best)) {
         time = unbias(best);
         return true;
       }

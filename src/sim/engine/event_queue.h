@@ -414,6 +414,10 @@ class EventQueue {
     far_next_ = std::min(far_next_, e.time >> kNearBits);
   }
   void empty_far_bucket(unsigned level, unsigned digit);
+  // The earliest non-empty far bucket (precondition: far is not empty).
+  std::vector<Entry>& lowest_far(unsigned& level, unsigned& digit);
+  // The earliest live time in `items` into `best`; false if none is live.
+  bool live_min(const std::vector<Entry>& items, std::uint64_t& best) const;
   // The earliest live far time, dropping lowest buckets that hold only
   // tombstones. Precondition: some far entry is live.
   std::uint64_t far_min_live();
