@@ -2,6 +2,8 @@
 
 namespace hcsim::core {
 
+std::uint64_t xxh64_long(std::string_view key) { return XXH64(key.data(), key.size(), 0); }
+
 std::string_view hash_kind_name(HashKind kind) {
   switch (kind) {
     case HashKind::kXxh64:

@@ -53,7 +53,6 @@ HashRing::HashRing(HashRingConfig config, const Clock* clock)
   }
 }
 
-thread_local HashRing::ViewSlot HashRing::tl_views_[HashRing::kViewSlots];
 thread_local std::shared_ptr<const HashRing::Published> HashRing::tl_view_owners_[HashRing::kViewSlots];
 
 const HashRing::ViewSlot& HashRing::refresh_view() const {

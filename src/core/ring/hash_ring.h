@@ -138,7 +138,9 @@ class HashRing {
     std::atomic<std::uint64_t>* lookups;  // this thread's lookups_ cell; nullptr: shared
   };
   static constexpr std::size_t kViewSlots = 8;
-  static thread_local ViewSlot tl_views_[kViewSlots];
+  // constinit and inline: the compiler sees it needs no dynamic initialisation,
+  // so reading it costs no TLS-wrapper check.
+  static inline constinit thread_local ViewSlot tl_views_[kViewSlots] = {};
   // A slot's owner keeps its state alive until this thread reads another
   // version or ring through the slot, or exits: at most kViewSlots per thread.
   static thread_local std::shared_ptr<const Published> tl_view_owners_[kViewSlots];

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace hcsim::core {
 namespace {
 
@@ -10,6 +12,17 @@ namespace {
 TEST(KeyHash, Xxh64MatchesPublishedVectors) {
   EXPECT_EQ(hash_key(HashKind::kXxh64, ""), 0xef46db3751d8e999ULL);
   EXPECT_EQ(hash_key(HashKind::kXxh64, "a"), 0xd24ec4f1a98c6e5bULL);
+}
+
+// hash_key takes keys of 32 bytes and more out of line: both sides of that
+// split, and the lengths around it, are XXH64 of the whole key.
+TEST(KeyHash, Xxh64OfEveryLengthIsTheLibrarysXxh64) {
+  std::string key;
+  for (std::size_t len = 0; len <= 100; ++len) {
+    SCOPED_TRACE(len);
+    EXPECT_EQ(hash_key(HashKind::kXxh64, key), XXH64(key.data(), key.size(), 0));
+    key.push_back(static_cast<char>('a' + len % 26));
+  }
 }
 
 TEST(KeyHash, Xxh3IsADifferentFunction) {
