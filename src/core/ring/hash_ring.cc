@@ -193,14 +193,14 @@ std::vector<std::string_view> HashRing::get_replicas(std::string_view key, std::
   return out;
 }
 
-std::size_t HashRing::get_replicas(std::string_view key, std::size_t n, std::vector<std::string_view>& out) const {
+std::size_t HashRing::get_replicas_slow(std::string_view key, std::size_t n, std::vector<std::string_view>& out) const {
   const Published& p = counted_view();
   out.clear();
   if (n == 0) return 0;
+  std::vector<NodeIndex> ids;
   if (cache_ && n <= config_.replication_factor) {
     // The cache holds lists of replication_factor entries for one version;
     // entries of other versions are misses, so a stale list is never served.
-    std::vector<NodeIndex> ids;
     if (cache_->get(key, p.version, ids)) {
       cache_hits_.add();
     } else {
@@ -208,21 +208,13 @@ std::size_t HashRing::get_replicas(std::string_view key, std::size_t n, std::vec
       ids.resize(p.ring.replicas(key, ids));
       cache_->put(key, p.version, ids);
     }
-    const std::size_t k = std::min(n, ids.size());
-    for (std::size_t i = 0; i < k; ++i) out.push_back(p.ids[ids[i]]);
-    return k;
+    ids.resize(std::min(n, ids.size()));
+  } else {
+    ids.resize(std::min(n, p.ring.alive_count()));
+    ids.resize(p.ring.replicas(key, ids));
   }
-  constexpr std::size_t kStackReplicas = 16;
-  std::array<NodeIndex, kStackReplicas> small;
-  std::vector<NodeIndex> large;
-  std::span<NodeIndex> ids(small.data(), std::min(n, kStackReplicas));
-  if (n > kStackReplicas) {
-    large.resize(std::min(n, p.ring.alive_count()));
-    ids = large;
-  }
-  const std::size_t k = p.ring.replicas(key, ids);
-  for (std::size_t i = 0; i < k; ++i) out.push_back(p.ids[ids[i]]);
-  return k;
+  for (const NodeIndex id : ids) out.push_back(p.ids[id]);
+  return ids.size();
 }
 
 std::vector<NodeInfo> HashRing::nodes() const {

@@ -109,7 +109,17 @@ class HashRing {
     return get_replicas(key, config_.replication_factor);
   }
   // The same into a caller's vector (reusing its storage); returns the count.
-  std::size_t get_replicas(std::string_view key, std::size_t n, std::vector<std::string_view>& out) const;
+  // Inline like get_node; the cached path, n == 0 and many replicas go out
+  // of line.
+  std::size_t get_replicas(std::string_view key, std::size_t n, std::vector<std::string_view>& out) const {
+    if (cache_ || n - 1 >= kStackReplicas) [[unlikely]] return get_replicas_slow(key, n, out);
+    const Published& p = counted_view();
+    NodeIndex ids[kStackReplicas];
+    const std::size_t k = p.ring.replicas(key, std::span(ids, n));
+    out.resize(k);
+    for (std::size_t i = 0; i < k; ++i) out[i] = p.ids[ids[i]];
+    return k;
+  }
 
   std::vector<NodeInfo> nodes() const;  // sorted by id
   std::optional<NodeInfo> node(std::string_view id) const;
@@ -164,6 +174,8 @@ class HashRing {
     return *slot.state;
   }
   std::optional<std::string_view> get_node_cached(std::string_view key) const;
+  static constexpr std::size_t kStackReplicas = 16;  // get_replicas' inline path: 1..16
+  std::size_t get_replicas_slow(std::string_view key, std::size_t n, std::vector<std::string_view>& out) const;
   void publish(RingSnapshot next, bool routing_changed);  // holds write_mu_
   TimeNs now() const { return clock_ ? clock_->now() : 0; }
 

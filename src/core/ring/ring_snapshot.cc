@@ -101,7 +101,7 @@ std::shared_ptr<const RingSnapshot::Points> RingSnapshot::make_points(std::vecto
   }
   positions.push_back(kSentinel);
   positions.push_back(kSentinel);
-  owners.push_back(owners.empty() ? kNoNode : owners.front());
+  for (std::size_t k = 0; k < kReplicaWindow; ++k) owners.push_back(p->size == 0 ? kNoNode : owners[k % p->size]);
   p->positions = std::move(positions);
   p->owners = std::move(owners);
   return p;
@@ -217,11 +217,9 @@ NodeIndex RingSnapshot::first_alive_from(std::size_t i) const {
   return kNoNode;
 }
 
-std::size_t RingSnapshot::replicas_for_hash(std::uint64_t h, std::span<NodeIndex> out) const {
-  const std::size_t want = std::min(out.size(), alive_count_);
-  if (want == 0) return 0;
+std::size_t RingSnapshot::replicas_walk(std::size_t start, std::span<NodeIndex> out) const {
+  const std::size_t want = out.size();
   const Points& p = *points_;
-  const std::size_t start = successor(h);
   // Few replicas: check distinctness against what is collected; many: a bitmap.
   constexpr std::size_t kLinearLimit = 8;
   std::vector<std::uint8_t> seen;

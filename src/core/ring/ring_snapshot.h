@@ -10,6 +10,8 @@
 // insertion order.
 #pragma once
 
+#include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -82,7 +84,38 @@ class RingSnapshot {
 
   // The first min(out.size(), alive_count()) distinct alive nodes clockwise,
   // primary first, written to `out`; returns how many were written.
-  std::size_t replicas_for_hash(std::uint64_t h, std::span<NodeIndex> out) const;
+  std::size_t replicas_for_hash(std::uint64_t h, std::span<NodeIndex> out) const {
+    const std::size_t want = std::min(out.size(), alive_count_);
+    if (want == 0) return 0;
+    const std::size_t start = search(h);  // owners[size..] repeat owners[0..]
+    if (all_alive_ && want <= kReplicaWindow && nodes_.size() <= 64) [[likely]] {
+      // The common case, without a branch per vnode: over the next
+      // kReplicaWindow owners (the first half, then the second only if
+      // needed), a bitmask of the nodes seen so far and one of the window
+      // places that hold a node first; the answer is the first `want` of
+      // those places. Falls through to the walk only when the window holds
+      // fewer than `want` distinct nodes.
+      const NodeIndex* o = fast_.owners + start;
+      std::uint64_t seen = std::uint64_t{1} << o[0];
+      unsigned firsts = 1;
+      const auto look = [&](unsigned k) {
+        firsts |= static_cast<unsigned>((~seen >> o[k]) & 1) << k;
+        seen |= std::uint64_t{1} << o[k];
+      };
+      for (unsigned k = 1; k < kReplicaWindow / 2; ++k) look(k);
+      if (static_cast<std::size_t>(std::popcount(firsts)) < want) {
+        for (unsigned k = kReplicaWindow / 2; k < kReplicaWindow; ++k) look(k);
+      }
+      if (static_cast<std::size_t>(std::popcount(firsts)) >= want) [[likely]] {
+        for (std::size_t i = 0; i < want; ++i) {
+          out[i] = o[std::countr_zero(firsts)];
+          firsts &= firsts - 1;
+        }
+        return want;
+      }
+    }
+    return replicas_walk(start == points_->size ? 0 : start, out.first(want));
+  }
   std::size_t replicas(std::string_view key, std::span<NodeIndex> out) const {
     return replicas_for_hash(hash(key), out);
   }
@@ -94,7 +127,7 @@ class RingSnapshot {
  private:
   struct Points {
     std::vector<std::uint64_t> positions;  // size + 2: two UINT64_MAX sentinels
-    std::vector<NodeIndex> owners;         // size + 1: owners[size] == owners[0]
+    std::vector<NodeIndex> owners;         // size + kReplicaWindow: owners[size + k] == owners[k % size]
     std::vector<std::uint32_t> table;      // 2^b entries: first index with top bits >= t
     unsigned shift = 63;                   // 64 - b
     std::size_t size = 0;
@@ -123,6 +156,12 @@ class RingSnapshot {
     }
     return i;
   }
+  // Owners are padded with the first kReplicaWindow owners again (wrapping
+  // as often as a small ring needs), so a window read from any search
+  // result stays in bounds.
+  static constexpr std::size_t kReplicaWindow = 8;
+  // The general replica walk from point `start`: out.size() (<= alive) nodes.
+  std::size_t replicas_walk(std::size_t start, std::span<NodeIndex> out) const;
   NodeIndex first_alive_from(std::size_t i) const;
   NodeIndex primary_with_dead(std::uint64_t h) const;
   void count_alive();

@@ -154,6 +154,40 @@ TEST(HashRing, ManyReplicasUseTheBitmapPathAndAgreeWithTheReference) {
   }
 }
 
+// The replica fast path looks at a window of the next 8 vnodes (owners are
+// padded past the end, wrapping as often as a tiny ring needs) and falls back
+// to the walk when the window holds too few nodes, when a node is down or
+// when there are more than 64 nodes. Every side of that, against the
+// independent reference, through one reused output vector.
+TEST(HashRing, ReplicasAgreeWithTheReferenceOnEveryPathAndGeometry) {
+  std::vector<std::string_view> out;
+  for (const int nodes : {1, 2, 3, 5, 10, 64, 65}) {
+    for (const std::uint32_t vnodes : {1u, 2u, 3u, 16u}) {
+      for (const bool with_dead : {false, true}) {
+        SCOPED_TRACE(testing::Message() << nodes << " nodes x " << vnodes << " vnodes, dead: " << with_dead);
+        auto r = ring_with(nodes, HashRingConfig{.vnodes_per_node = vnodes});
+        test_support::ReferenceRing ref;
+        for (int i = 1; i <= nodes; ++i) ref.add("node" + std::to_string(i), static_cast<int>(vnodes));
+        if (with_dead) {
+          for (int i = 2; i <= nodes; i += 3) {
+            ASSERT_TRUE(r->set_node_status("node" + std::to_string(i), NodeStatus::kDead).is_ok());
+            ref.set_alive("node" + std::to_string(i), false);
+          }
+        }
+        for (int i = 0; i < 150; ++i) {
+          const std::string key = "key:" + std::to_string(i);
+          for (const std::size_t n : {1u, 2u, 3u, 4u, 7u, 8u, 9u, 17u}) {
+            const std::size_t k = r->get_replicas(key, n, out);
+            const std::vector<std::string> want = ref.replicas(key, n);
+            ASSERT_EQ(k, want.size()) << key << " n=" << n;
+            ASSERT_EQ(std::vector<std::string>(out.begin(), out.end()), want) << key << " n=" << n;
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(HashRing, LoadIsClampedAndDoesNotRoute) {
   auto r = ring_with(1);
   ASSERT_TRUE(r->update_node_load("node1", 0.75).is_ok());
