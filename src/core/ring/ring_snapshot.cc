@@ -1,6 +1,7 @@
 #include "core/ring/ring_snapshot.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cassert>
 #include <charconv>
@@ -43,8 +44,36 @@ auto with_vnode_key(std::string_view id, std::uint32_t v, Fn&& fn) {
   return fn(std::string_view(key));
 }
 
-std::uint64_t vnode_position(HashKind hash, std::string_view id, std::uint32_t v) {
-  return with_vnode_key(id, v, [hash](std::string_view key) { return hash_key(hash, key); });
+// The positions of vnodes 0..count-1 of node `id`, in vnode order. Keys are
+// written a block at a time into one buffer, then hashed: a hash never
+// waits for the bytes just stored for it, and the hashes of a block run side
+// by side.
+std::vector<std::uint64_t> vnode_positions(HashKind hash, std::string_view id, std::uint32_t count) {
+  std::vector<std::uint64_t> out(count);
+  if (id.size() > kMaxNodeIdBytes) {
+    for (std::uint32_t v = 0; v < count; ++v) {
+      out[v] = with_vnode_key(id, v, [hash](std::string_view key) { return hash_key(hash, key); });
+    }
+    return out;
+  }
+  constexpr std::uint32_t kBlock = 64;
+  const std::size_t stride = id.size() + 1 + 10;  // "<id>:" and up to 10 digits
+  std::vector<char> keys(stride * kBlock);
+  std::array<std::uint16_t, kBlock> lengths;
+  for (std::uint32_t base = 0; base < count; base += kBlock) {
+    const std::uint32_t n = std::min(kBlock, count - base);
+    for (std::uint32_t k = 0; k < n; ++k) {
+      char* key = keys.data() + k * stride;
+      std::memcpy(key, id.data(), id.size());
+      key[id.size()] = ':';
+      const char* end = std::to_chars(key + id.size() + 1, key + stride, base + k).ptr;
+      lengths[k] = static_cast<std::uint16_t>(end - key);
+    }
+    for (std::uint32_t k = 0; k < n; ++k) {
+      out[base + k] = hash_key(hash, std::string_view(keys.data() + k * stride, lengths[k]));
+    }
+  }
+  return out;
 }
 }  // namespace
 
@@ -52,7 +81,12 @@ std::string vnode_key(std::string_view id, std::uint32_t v) {
   return with_vnode_key(id, v, [](std::string_view key) { return std::string(key); });
 }
 
-RingSnapshot::RingSnapshot(HashKind hash) : hash_(hash) { set_points(make_points({}, {})); }
+RingSnapshot::RingSnapshot(HashKind hash) : hash_(hash) {
+  auto p = allocate_points(0);
+  finish_points(*p);
+  build_table(*p);
+  set_points(std::move(p));
+}
 
 RingSnapshot::RingSnapshot(HashKind hash, std::vector<NodeEntry> nodes) : hash_(hash), nodes_(std::move(nodes)) {
   std::vector<Point> points;
@@ -61,55 +95,66 @@ RingSnapshot::RingSnapshot(HashKind hash, std::vector<NodeEntry> nodes) : hash_(
   points.reserve(total);
   for (NodeIndex idx = 0; idx < nodes_.size(); ++idx) {
     assert(nodes_[idx].vnodes > 0);
-    for (std::uint32_t v = 0; v < nodes_[idx].vnodes; ++v) {
-      points.push_back({vnode_position(hash_, nodes_[idx].id, v), idx});
+    for (const std::uint64_t pos : vnode_positions(hash_, nodes_[idx].id, nodes_[idx].vnodes)) {
+      points.push_back({pos, idx});
     }
   }
   std::sort(points.begin(), points.end(), [this](const Point& a, const Point& b) {
     if (a.position != b.position) return a.position < b.position;
     return nodes_[a.owner].id < nodes_[b.owner].id;
   });
-  std::vector<std::uint64_t> positions(points.size());
-  std::vector<NodeIndex> owners(points.size());
+  auto p = allocate_points(points.size());
   for (std::size_t i = 0; i < points.size(); ++i) {
-    positions[i] = points[i].position;
-    owners[i] = points[i].owner;
+    p->positions[i] = points[i].position;
+    p->owners[i] = points[i].owner;
   }
-  set_points(make_points(std::move(positions), std::move(owners)));
+  finish_points(*p);
+  build_table(*p);
+  set_points(std::move(p));
   count_alive();
 }
 
-std::shared_ptr<const RingSnapshot::Points> RingSnapshot::make_points(std::vector<std::uint64_t> positions,
-                                                                      std::vector<NodeIndex> owners) {
-  assert(positions.size() == owners.size());
-  assert(positions.size() < kSentinel >> 32);
+namespace {
+// 2^b >= size keeps about one point per bucket.
+unsigned table_bits(std::size_t size) {
+  return std::clamp<unsigned>(static_cast<unsigned>(std::bit_width(size > 1 ? size - 1 : 1)), 1, kMaxTableBits);
+}
+}  // namespace
+
+std::shared_ptr<RingSnapshot::Points> RingSnapshot::allocate_points(std::size_t size) {
+  assert(size < kSentinel >> 32);
   auto p = std::make_shared<Points>();
-  p->size = positions.size();
-  // 2^b >= size keeps about one point per bucket.
-  const unsigned b =
-      std::clamp<unsigned>(static_cast<unsigned>(std::bit_width(p->size > 1 ? p->size - 1 : 1)), 1, kMaxTableBits);
-  p->shift = 64 - b;
+  p->size = size;
+  p->shift = 64 - table_bits(size);
+  p->positions = std::make_unique_for_overwrite<std::uint64_t[]>(size + 2);
+  p->owners = std::make_unique_for_overwrite<NodeIndex[]>(size + kReplicaWindow);
+  p->table = std::make_unique_for_overwrite<std::uint32_t[]>(p->table_size());
+  return p;
+}
+
+void RingSnapshot::finish_points(Points& p) {
+  p.positions[p.size] = kSentinel;
+  p.positions[p.size + 1] = kSentinel;
+  for (std::size_t k = 0; k < kReplicaWindow; ++k) p.owners[p.size + k] = p.size == 0 ? kNoNode : p.owners[k % p.size];
+}
+
+void RingSnapshot::build_table(Points& p) {
   // table[t] = number of points whose top b bits are < t: a histogram of the
   // buckets, then an exclusive prefix sum (no data-dependent branches).
-  p->table.assign(std::size_t{1} << b, 0);
-  for (const std::uint64_t pos : positions) ++p->table[pos >> p->shift];
+  const std::size_t n = p.table_size();
+  std::fill_n(p.table.get(), n, 0u);
+  for (std::size_t i = 0; i < p.size; ++i) ++p.table[p.positions[i] >> p.shift];
   std::uint32_t below = 0;
-  for (std::uint32_t& t : p->table) {
-    const std::uint32_t in_bucket = t;
-    t = below;
+  for (std::size_t t = 0; t < n; ++t) {
+    const std::uint32_t in_bucket = p.table[t];
+    p.table[t] = below;
     below += in_bucket;
   }
-  positions.push_back(kSentinel);
-  positions.push_back(kSentinel);
-  for (std::size_t k = 0; k < kReplicaWindow; ++k) owners.push_back(p->size == 0 ? kNoNode : owners[k % p->size]);
-  p->positions = std::move(positions);
-  p->owners = std::move(owners);
-  return p;
 }
 
 void RingSnapshot::set_points(std::shared_ptr<const Points> points) {
   points_ = std::move(points);
-  fast_ = {points_->positions.data(), points_->owners.data(), points_->table.data(), points_->shift};
+  fast_ = {points_->positions.get(), points_->owners.get(), points_->table.get(), points_->shift};
 }
 
 void RingSnapshot::count_alive() {
@@ -129,41 +174,66 @@ NodeIndex RingSnapshot::find_node(std::string_view id) const {
   return kNoNode;
 }
 
+namespace {
+// The index of a derived ring from its parent's (same width, so the same
+// buckets): every entry moves by the number of points inserted (or removed)
+// below its bucket. `changed` holds those points' positions, ascending.
+// Writes each entry once, in runs of equal offset.
+template <bool kInserted>
+void shift_table(const std::uint32_t* old_table, std::uint32_t* table, std::size_t entries, unsigned shift,
+                 std::span<const std::uint64_t> changed) {
+  std::size_t t = 0;
+  for (std::size_t k = 0; k <= changed.size(); ++k) {
+    const std::size_t end = k < changed.size() ? static_cast<std::size_t>(changed[k] >> shift) + 1 : entries;
+    const auto d = static_cast<std::uint32_t>(k);
+    for (; t < end; ++t) table[t] = kInserted ? old_table[t] + d : old_table[t] - d;
+  }
+}
+}  // namespace
+
 RingSnapshot RingSnapshot::with_node(std::string_view id, std::uint32_t vnodes) const {
   assert(find_node(id) == kNoNode);
   assert(vnodes > 0);
-  RingSnapshot next(hash_);
+  RingSnapshot next(hash_, NoPoints{});
+  next.nodes_.reserve(nodes_.size() + 1);
   next.nodes_ = nodes_;
   const auto added = static_cast<NodeIndex>(nodes_.size());
   next.nodes_.push_back({std::string(id), vnodes, true});
 
-  std::vector<std::uint64_t> fresh(vnodes);
-  for (std::uint32_t v = 0; v < vnodes; ++v) fresh[v] = vnode_position(hash_, id, v);
+  std::vector<std::uint64_t> fresh = vnode_positions(hash_, id, vnodes);
   std::sort(fresh.begin(), fresh.end());
-
   const Points& old = *points_;
-  // Merge on positions alone, without data-dependent branches: the sentinels
-  // end both inputs. An equal pair of positions (practically never: 64-bit
-  // hashes) needs the id tie rule, so it falls back to an exact rebuild.
-  fresh.push_back(kSentinel);
-  const std::size_t total = old.size + vnodes;
-  std::vector<std::uint64_t> positions(total);
-  std::vector<NodeIndex> owners(total);
-  std::size_t a = 0;
-  std::size_t b = 0;
+  // Each new point goes just before the first old point at or above it (an
+  // O(1) search each). An equal position (practically never: 64-bit hashes)
+  // needs the id tie rule, so it falls back to an exact rebuild.
+  std::vector<std::uint32_t> at(vnodes);
   bool tie = false;
-  for (std::size_t k = 0; k < total; ++k) {
-    const std::uint64_t pa = old.positions[a];
-    const std::uint64_t pb = fresh[b];
-    tie |= pa == pb;
-    const bool take_old = pa < pb;
-    positions[k] = take_old ? pa : pb;
-    owners[k] = take_old ? old.owners[a] : added;  // owners[size] is a valid pad
-    a += take_old;
-    b += !take_old;
+  for (std::uint32_t k = 0; k < vnodes; ++k) {
+    at[k] = static_cast<std::uint32_t>(search(fresh[k]));
+    tie |= old.positions[at[k]] == fresh[k];
   }
   if (tie) return RingSnapshot(hash_, next.nodes_);
-  next.set_points(make_points(std::move(positions), std::move(owners)));
+
+  // Block copies of the old runs between insertion points.
+  auto p = allocate_points(old.size + vnodes);
+  std::size_t from = 0;
+  for (std::size_t k = 0; k <= vnodes; ++k) {
+    const std::size_t to = k < vnodes ? at[k] : old.size;
+    std::copy(old.positions.get() + from, old.positions.get() + to, p->positions.get() + from + k);
+    std::copy(old.owners.get() + from, old.owners.get() + to, p->owners.get() + from + k);
+    if (k < vnodes) {
+      p->positions[to + k] = fresh[k];
+      p->owners[to + k] = added;
+    }
+    from = to;
+  }
+  finish_points(*p);
+  if (p->shift == old.shift) {
+    shift_table<true>(old.table.get(), p->table.get(), p->table_size(), p->shift, fresh);
+  } else {
+    build_table(*p);
+  }
+  next.set_points(std::move(p));
   next.count_alive();
   return next;
 }
@@ -171,24 +241,38 @@ RingSnapshot RingSnapshot::with_node(std::string_view id, std::uint32_t vnodes) 
 RingSnapshot RingSnapshot::without_node(std::string_view id) const {
   const NodeIndex gone = find_node(id);
   assert(gone != kNoNode);
-  RingSnapshot next(hash_);
+  RingSnapshot next(hash_, NoPoints{});
   next.nodes_ = nodes_;
   next.nodes_.erase(next.nodes_.begin() + gone);
   const Points& old = *points_;
-  // Compaction without data-dependent branches: write every point, advance
-  // only past the kept ones.
-  std::vector<std::uint64_t> positions(old.size);
-  std::vector<NodeIndex> owners(old.size);
-  std::size_t kept = 0;
+  const std::size_t count = nodes_[gone].vnodes;
+  // The removed points' indices in order, without a branch per point: every
+  // index is written, and the count advances past the removed ones.
+  std::vector<std::uint32_t> removed(count + 1);
+  std::size_t found = 0;
   for (std::size_t i = 0; i < old.size; ++i) {
-    const NodeIndex o = old.owners[i];
-    positions[kept] = old.positions[i];
-    owners[kept] = o - (o > gone ? 1 : 0);
-    kept += o != gone;
+    removed[found] = static_cast<std::uint32_t>(i);
+    found += old.owners[i] == gone;
   }
-  positions.resize(kept);
-  owners.resize(kept);
-  next.set_points(make_points(std::move(positions), std::move(owners)));
+  assert(found == count);
+  // Block copies of the runs between them; owners above `gone` renumber down.
+  auto p = allocate_points(old.size - count);
+  std::vector<std::uint64_t> gone_positions(count);
+  std::size_t from = 0;
+  for (std::size_t j = 0; j <= count; ++j) {
+    const std::size_t to = j < count ? removed[j] : old.size;
+    std::copy(old.positions.get() + from, old.positions.get() + to, p->positions.get() + from - j);
+    for (std::size_t i = from; i < to; ++i) p->owners[i - j] = old.owners[i] - (old.owners[i] > gone ? 1 : 0);
+    if (j < count) gone_positions[j] = old.positions[to];
+    from = to + 1;
+  }
+  finish_points(*p);
+  if (p->shift == old.shift) {
+    shift_table<false>(old.table.get(), p->table.get(), p->table_size(), p->shift, gone_positions);
+  } else {
+    build_table(*p);
+  }
+  next.set_points(std::move(p));
   next.count_alive();
   return next;
 }

@@ -66,7 +66,7 @@ class RingSnapshot {
 
   std::uint64_t hash(std::string_view key) const { return hash_key(hash_, key); }
   // The sorted vnode positions (no sentinel).
-  std::span<const std::uint64_t> positions() const { return {points_->positions.data(), points_->size}; }
+  std::span<const std::uint64_t> positions() const { return {points_->positions.get(), points_->size}; }
 
   // Index of the first vnode whose position is >= h, wrapping to 0.
   // Precondition: vnode_count() > 0.
@@ -125,15 +125,25 @@ class RingSnapshot {
   std::vector<double> arc_shares() const;
 
  private:
+  struct NoPoints {};
+  // A snapshot whose points the caller sets (set_points) before use.
+  RingSnapshot(HashKind hash, NoPoints) : hash_(hash) {}
   struct Points {
-    std::vector<std::uint64_t> positions;  // size + 2: two UINT64_MAX sentinels
-    std::vector<NodeIndex> owners;         // size + kReplicaWindow: owners[size + k] == owners[k % size]
-    std::vector<std::uint32_t> table;      // 2^b entries: first index with top bits >= t
-    unsigned shift = 63;                   // 64 - b
+    // Arrays, not vectors: a derived snapshot writes every element once, so
+    // zero-filling them first would only cost time.
+    std::unique_ptr<std::uint64_t[]> positions;  // size + 2: two UINT64_MAX sentinels
+    std::unique_ptr<NodeIndex[]> owners;         // size + kReplicaWindow: owners[size + k] == owners[k % size]
+    std::unique_ptr<std::uint32_t[]> table;      // 2^b entries: first index with top bits >= t
+    unsigned shift = 63;                         // 64 - b
     std::size_t size = 0;
+    std::size_t table_size() const { return std::size_t{1} << (64 - shift); }
   };
-  static std::shared_ptr<const Points> make_points(std::vector<std::uint64_t> positions,
-                                                   std::vector<NodeIndex> owners);
+  // Arrays for `size` points, uninitialised, with the index's width chosen.
+  static std::shared_ptr<Points> allocate_points(std::size_t size);
+  // Writes the sentinels and the owner pads after positions and owners [0, size).
+  static void finish_points(Points& p);
+  // The index from scratch, from the sorted positions.
+  static void build_table(Points& p);
   // The Points arrays a search reads, copied into the snapshot so that a
   // lookup does not first load them through points_.
   struct FastPath {

@@ -1,6 +1,7 @@
 #include "core/ring/ring_snapshot.h"
 
 #include <algorithm>
+#include <bit>
 #include <limits>
 #include <random>
 
@@ -82,6 +83,46 @@ TEST(RingSnapshot, IncrementalChangesEqualFromScratchBuilds) {
   EXPECT_TRUE(std::ranges::equal(r.positions(), scratch4.positions()));
   EXPECT_EQ(r.node_count(), 4u);
   EXPECT_EQ(r.find_node("node5"), kNoNode);
+}
+
+// with_node and without_node copy the old points in blocks and shift the old
+// index instead of rebuilding it (when its width stays the same). A random
+// walk of adds and removes, some keeping the width and some crossing a power
+// of two, compared after every step with a ring built from scratch: the
+// points, every point's owner, the index (through successor), the replicas.
+TEST(RingSnapshot, EveryIncrementalStepEqualsAFromScratchBuild) {
+  std::mt19937_64 rng(2026);
+  RingSnapshot r = build(3, 50);
+  int next_id = 4;
+  int width_kept = 0;
+  for (int step = 0; step < 80; ++step) {
+    const std::size_t before = r.vnode_count();
+    if (r.node_count() > 1 && rng() % 2 == 0) {
+      r = r.without_node(r.node_id(static_cast<NodeIndex>(rng() % r.node_count())));
+    } else {
+      const std::uint32_t choices[] = {1, 3, 50, 256};
+      r = r.with_node("node" + std::to_string(next_id++), choices[rng() % 4]);
+    }
+    width_kept += std::bit_width(before - 1) == std::bit_width(r.vnode_count() - 1);
+    SCOPED_TRACE(testing::Message() << "step " << step << ": " << r.node_count() << " nodes, " << r.vnode_count()
+                                    << " points");
+    const RingSnapshot scratch(HashKind::kXxh64, r.nodes());
+    ASSERT_TRUE(std::ranges::equal(r.positions(), scratch.positions()));
+    for (const std::uint64_t p : r.positions()) {
+      ASSERT_EQ(r.node_id(r.primary_for_hash(p)), scratch.node_id(scratch.primary_for_hash(p)));
+    }
+    expect_successor_exact(r, rng, 200);
+    std::vector<NodeIndex> got(4);
+    std::vector<NodeIndex> want(4);
+    for (int i = 0; i < 100; ++i) {
+      const std::string key = "key:" + std::to_string(i);
+      const std::size_t n = r.replicas(key, got);
+      ASSERT_EQ(n, scratch.replicas(key, want));
+      for (std::size_t j = 0; j < n; ++j) ASSERT_EQ(r.node_id(got[j]), scratch.node_id(want[j]));
+    }
+  }
+  EXPECT_GT(width_kept, 20) << "too few steps exercised the shifted index";
+  EXPECT_LT(width_kept, 80) << "no step rebuilt the index";
 }
 
 TEST(RingSnapshot, RemovingAMiddleNodeRenumbersOwners) {
