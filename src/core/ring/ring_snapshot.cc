@@ -179,17 +179,29 @@ namespace {
 // buckets): every entry moves by the number of points inserted (or removed)
 // below its bucket. `changed` holds those points' positions, ascending.
 // Writes each entry once, in runs of equal offset.
-template <bool kInserted>
 void shift_table(const std::uint32_t* old_table, std::uint32_t* table, std::size_t entries, unsigned shift,
-                 std::span<const std::uint64_t> changed) {
+                 std::span<const std::uint64_t> changed, bool inserted) {
   std::size_t t = 0;
   for (std::size_t k = 0; k <= changed.size(); ++k) {
     const std::size_t end = k < changed.size() ? static_cast<std::size_t>(changed[k] >> shift) + 1 : entries;
-    const auto d = static_cast<std::uint32_t>(k);
-    for (; t < end; ++t) table[t] = kInserted ? old_table[t] + d : old_table[t] - d;
+    const auto d = static_cast<std::uint32_t>(inserted ? k : 0 - k);  // modulo 2^32: adds or subtracts k
+    for (; t < end; ++t) table[t] = old_table[t] + d;
   }
 }
 }  // namespace
+
+void RingSnapshot::finish_derived(RingSnapshot& next, std::shared_ptr<Points> p, std::span<const std::uint64_t> changed,
+                                  bool inserted) const {
+  const Points& old = *points_;
+  finish_points(*p);
+  if (p->shift == old.shift) {
+    shift_table(old.table.get(), p->table.get(), p->table_size(), p->shift, changed, inserted);
+  } else {
+    build_table(*p);
+  }
+  next.set_points(std::move(p));
+  next.count_alive();
+}
 
 RingSnapshot RingSnapshot::with_node(std::string_view id, std::uint32_t vnodes) const {
   assert(find_node(id) == kNoNode);
@@ -227,14 +239,7 @@ RingSnapshot RingSnapshot::with_node(std::string_view id, std::uint32_t vnodes) 
     }
     from = to;
   }
-  finish_points(*p);
-  if (p->shift == old.shift) {
-    shift_table<true>(old.table.get(), p->table.get(), p->table_size(), p->shift, fresh);
-  } else {
-    build_table(*p);
-  }
-  next.set_points(std::move(p));
-  next.count_alive();
+  finish_derived(next, std::move(p), fresh, true);
   return next;
 }
 
@@ -266,14 +271,7 @@ RingSnapshot RingSnapshot::without_node(std::string_view id) const {
     if (j < count) gone_positions[j] = old.positions[to];
     from = to + 1;
   }
-  finish_points(*p);
-  if (p->shift == old.shift) {
-    shift_table<false>(old.table.get(), p->table.get(), p->table_size(), p->shift, gone_positions);
-  } else {
-    build_table(*p);
-  }
-  next.set_points(std::move(p));
-  next.count_alive();
+  finish_derived(next, std::move(p), gone_positions, false);
   return next;
 }
 

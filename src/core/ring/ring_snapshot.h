@@ -146,6 +146,12 @@ class RingSnapshot {
   static void finish_points(Points& p);
   // The index from scratch, from the sorted positions.
   static void build_table(Points& p);
+  // Gives `next`, derived from this snapshot by inserting (or removing) the
+  // points at `changed` (ascending), the points `p` (positions and owners
+  // written): sentinels, pads, the index shifted from this one's (rebuilt if
+  // its width changed), the alive counts.
+  void finish_derived(RingSnapshot& next, std::shared_ptr<Points> p, std::span<const std::uint64_t> changed,
+                      bool inserted) const;
   // The Points arrays a search reads, copied into the snapshot so that a
   // lookup does not first load them through points_.
   struct FastPath {
