@@ -57,17 +57,31 @@ std::vector<std::uint64_t> vnode_positions(HashKind hash, std::string_view id, s
     return out;
   }
   constexpr std::uint32_t kBlock = 64;
-  const std::size_t stride = id.size() + 1 + 10;  // "<id>:" and up to 10 digits
+  constexpr std::size_t kDigits = 10;
+  const std::size_t prefix = id.size() + 1;  // "<id>:"
+  const std::size_t stride = prefix + kDigits;
   std::vector<char> keys(stride * kBlock);
+  for (std::uint32_t k = 0; k < kBlock; ++k) {
+    std::memcpy(keys.data() + k * stride, id.data(), id.size());
+    keys[k * stride + id.size()] = ':';
+  }
+  // v in decimal, counted up digit by digit: most keys change one byte.
+  char digits[kDigits] = {'0'};
+  std::size_t ndigits = 1;
   std::array<std::uint16_t, kBlock> lengths;
   for (std::uint32_t base = 0; base < count; base += kBlock) {
     const std::uint32_t n = std::min(kBlock, count - base);
     for (std::uint32_t k = 0; k < n; ++k) {
-      char* key = keys.data() + k * stride;
-      std::memcpy(key, id.data(), id.size());
-      key[id.size()] = ':';
-      const char* end = std::to_chars(key + id.size() + 1, key + stride, base + k).ptr;
-      lengths[k] = static_cast<std::uint16_t>(end - key);
+      std::memcpy(keys.data() + k * stride + prefix, digits, kDigits);
+      lengths[k] = static_cast<std::uint16_t>(prefix + ndigits);
+      std::size_t d = ndigits;
+      while (d > 0 && digits[d - 1] == '9') digits[--d] = '0';
+      if (d > 0) {
+        ++digits[d - 1];
+      } else {  // 9..9 -> 10..0
+        digits[ndigits++] = '0';
+        digits[0] = '1';
+      }
     }
     for (std::uint32_t k = 0; k < n; ++k) {
       out[base + k] = hash_key(hash, std::string_view(keys.data() + k * stride, lengths[k]));
@@ -126,8 +140,8 @@ std::shared_ptr<RingSnapshot::Points> RingSnapshot::allocate_points(std::size_t 
   auto p = std::make_shared<Points>();
   p->size = size;
   p->shift = 64 - table_bits(size);
-  p->positions = std::make_unique_for_overwrite<std::uint64_t[]>(size + 2);
-  p->owners = std::make_unique_for_overwrite<NodeIndex[]>(size + kReplicaWindow);
+  p->positions = std::make_unique_for_overwrite<std::uint64_t[]>(size + kSlack);
+  p->owners = std::make_unique_for_overwrite<NodeIndex[]>(size + kSlack);
   p->table = std::make_unique_for_overwrite<std::uint32_t[]>(p->table_size());
   return p;
 }
@@ -175,6 +189,16 @@ NodeIndex RingSnapshot::find_node(std::string_view id) const {
 }
 
 namespace {
+// Copies n elements in whole 32-byte chunks: reads and writes up to one chunk
+// past the run (the arrays keep kSlack spare elements). Runs are copied in
+// ascending order, so what a chunk writes past its run is overwritten by
+// what comes next; copying bytes, it may read the spare elements unset.
+template <typename T>
+void copy_run(const T* src, T* dst, std::size_t n) {
+  constexpr std::size_t kChunk = 32 / sizeof(T);
+  for (std::size_t i = 0; i < n; i += kChunk) std::memcpy(dst + i, src + i, 32);
+}
+
 // The index of a derived ring from its parent's (same width, so the same
 // buckets): every entry moves by the number of points inserted (or removed)
 // below its bucket. `changed` holds those points' positions, ascending.
@@ -231,8 +255,8 @@ RingSnapshot RingSnapshot::with_node(std::string_view id, std::uint32_t vnodes) 
   std::size_t from = 0;
   for (std::size_t k = 0; k <= vnodes; ++k) {
     const std::size_t to = k < vnodes ? at[k] : old.size;
-    std::copy(old.positions.get() + from, old.positions.get() + to, p->positions.get() + from + k);
-    std::copy(old.owners.get() + from, old.owners.get() + to, p->owners.get() + from + k);
+    copy_run(old.positions.get() + from, p->positions.get() + from + k, to - from);
+    copy_run(old.owners.get() + from, p->owners.get() + from + k, to - from);
     if (k < vnodes) {
       p->positions[to + k] = fresh[k];
       p->owners[to + k] = added;
@@ -266,8 +290,11 @@ RingSnapshot RingSnapshot::without_node(std::string_view id) const {
   std::size_t from = 0;
   for (std::size_t j = 0; j <= count; ++j) {
     const std::size_t to = j < count ? removed[j] : old.size;
-    std::copy(old.positions.get() + from, old.positions.get() + to, p->positions.get() + from - j);
-    for (std::size_t i = from; i < to; ++i) p->owners[i - j] = old.owners[i] - (old.owners[i] > gone ? 1 : 0);
+    copy_run(old.positions.get() + from, p->positions.get() + from - j, to - from);
+    // Renumbered in whole chunks of 8, like copy_run.
+    for (std::size_t i = from; i < to; i += 8) {
+      for (std::size_t c = 0; c < 8; ++c) p->owners[i + c - j] = old.owners[i + c] - (old.owners[i + c] > gone ? 1 : 0);
+    }
     if (j < count) gone_positions[j] = old.positions[to];
     from = to + 1;
   }

@@ -133,8 +133,8 @@ class RingSnapshot {
   struct Points {
     // Arrays, not vectors: a derived snapshot writes every element once, so
     // zero-filling them first would only cost time.
-    std::unique_ptr<std::uint64_t[]> positions;  // size + 2: two UINT64_MAX sentinels
-    std::unique_ptr<NodeIndex[]> owners;         // size + kReplicaWindow: owners[size + k] == owners[k % size]
+    std::unique_ptr<std::uint64_t[]> positions;  // size + kSlack: two UINT64_MAX sentinels, then spare
+    std::unique_ptr<NodeIndex[]> owners;         // size + kSlack: owners[size + k] == owners[k % size]
     std::unique_ptr<std::uint32_t[]> table;      // 2^b entries: first index with top bits >= t
     unsigned shift = 63;                         // 64 - b
     std::size_t size = 0;
@@ -178,6 +178,10 @@ class RingSnapshot {
   // as often as a small ring needs), so a window read from any search
   // result stays in bounds.
   static constexpr std::size_t kReplicaWindow = 8;
+  // Elements past `size` in both point arrays: the sentinels and pads, and
+  // room for the whole-chunk copies of a derived snapshot (32 bytes).
+  static constexpr std::size_t kSlack = 8;
+  static_assert(kSlack >= kReplicaWindow && kSlack >= 32 / sizeof(NodeIndex) - 1);
   // The general replica walk from point `start`: out.size() (<= alive) nodes.
   std::size_t replicas_walk(std::size_t start, std::span<NodeIndex> out) const;
   NodeIndex first_alive_from(std::size_t i) const;
