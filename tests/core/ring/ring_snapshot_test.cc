@@ -125,6 +125,23 @@ TEST(RingSnapshot, EveryIncrementalStepEqualsAFromScratchBuild) {
   EXPECT_LT(width_kept, 80) << "no step rebuilt the index";
 }
 
+// Vnode keys are written with their decimal digits counted up in place; every
+// carry (9 -> 10 up to 9999 -> 10000) against keys formatted independently,
+// both when a snapshot is built and when a node is added to one.
+TEST(RingSnapshot, VnodePositionsAreTheHashesOfTheSeedKeysAcrossDigitCarries) {
+  constexpr std::uint32_t kVnodes = 12000;
+  std::vector<std::uint64_t> want;
+  for (std::uint32_t v = 0; v < kVnodes; ++v) {
+    const std::string key = "n7:" + std::to_string(v);
+    want.push_back(XXH64(key.data(), key.size(), 0));
+  }
+  std::sort(want.begin(), want.end());
+  const RingSnapshot built(HashKind::kXxh64, {{"n7", kVnodes, true}});
+  EXPECT_TRUE(std::ranges::equal(built.positions(), want));
+  const RingSnapshot added = RingSnapshot().with_node("n7", kVnodes);
+  EXPECT_TRUE(std::ranges::equal(added.positions(), want));
+}
+
 TEST(RingSnapshot, RemovingAMiddleNodeRenumbersOwners) {
   RingSnapshot r = build(5, 64).without_node("node2");
   ASSERT_EQ(r.node_count(), 4u);
