@@ -24,8 +24,10 @@ struct Point {
 }  // namespace
 
 namespace {
-// Calls fn with "<id>:<v>", the one place that format lives. Ids up to
-// kMaxNodeIdBytes (all that HashRing accepts) use a stack buffer.
+// Calls fn with "<id>:<v>" (vnode_key, and ids too long for
+// vnode_positions' buffer, which writes the same format in bulk; a test
+// holds the two to the seed's keys). Ids up to kMaxNodeIdBytes (all that
+// HashRing accepts) use a stack buffer.
 template <typename Fn>
 auto with_vnode_key(std::string_view id, std::uint32_t v, Fn&& fn) {
   char digits[10];
