@@ -16,6 +16,25 @@ class Clock {
   virtual TimeNs now() const = 0;
 };
 
+// One reading of a clock, taken the first time it is asked for and never if
+// it is not; or a reading the caller already has.
+class LazyNow {
+ public:
+  explicit LazyNow(const Clock& clock) : clock_(&clock) {}
+  explicit LazyNow(TimeNs known_ns) : now_ns_(known_ns) {}
+  TimeNs operator()() {
+    if (clock_ != nullptr) {
+      now_ns_ = clock_->now();
+      clock_ = nullptr;
+    }
+    return now_ns_;
+  }
+
+ private:
+  const Clock* clock_ = nullptr;
+  TimeNs now_ns_ = 0;
+};
+
 // A clock that moves only when told to. Not thread-safe: one owner drives it.
 class ManualClock final : public Clock {
  public:

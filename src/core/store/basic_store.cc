@@ -74,6 +74,7 @@ BasicStore::BasicStore(BasicStoreConfig config, const Clock& clock, RandomSource
       policy_(std::move(policy)),
       filter_(std::move(filter)),
       table_(0, TableHash{&directory_}, TableEq{&directory_}) {
+  access_needs_time_ = policy_->access_uses_time();
   sync_index_charge();
 }
 
@@ -183,11 +184,12 @@ void BasicStore::remove_entry(EntryId id, std::uint64_t hash, RemoveReason reaso
   free_ids_.push_back(id);
 }
 
-std::optional<EntryId> BasicStore::find_live(const HashedKey& key, TimeNs now) {
+std::optional<EntryId> BasicStore::find_live(const HashedKey& key, LazyNow& now) {
   auto it = table_.find(key);
   if (it == table_.end()) return std::nullopt;
   const EntryId id = *it;
-  if (is_expired(*directory_[id], now)) {
+  const TimeNs expire_at = directory_[id]->expire_at_ns;
+  if (expire_at != 0 && expire_at <= now()) {
     remove_entry(id, key.hash, RemoveReason::kExpired);
     ++stats_.expirations;
     return std::nullopt;
@@ -242,7 +244,8 @@ Status BasicStore::put(HashedKey key, std::string_view payload, std::uint64_t va
                             need, name_, pool_->max_bytes(), index_charged_bytes_));
   }
 
-  if (const std::optional<EntryId> existing = find_live(key, now)) return overwrite(*existing, key, payload, value_bytes, has_payload, expire_at, need, now);
+  LazyNow known_now(now);
+  if (const std::optional<EntryId> existing = find_live(key, known_now)) return overwrite(*existing, key, payload, value_bytes, has_payload, expire_at, need, now);
 
   // A new key. If the table would have to grow and the budget cannot afford
   // it, evict one entry instead (the table then keeps its size).
@@ -387,21 +390,26 @@ GetResult BasicStore::get(HashedKey key) {
     ++stats_.filter_rejects;
     return {};
   }
-  const TimeNs now = clock_.now();
+  // The clock is read only when an answer depends on it: an entry with a TTL,
+  // or a policy that records access times. A clock read (rdtsc behind a
+  // fence) would otherwise stop the CPU from overlapping one get's cache
+  // misses with the next's.
+  LazyNow now(clock_);
   const std::optional<EntryId> id = find_live(key, now);
   if (!id) {
     ++stats_.misses;
     return {};
   }
   ++stats_.hits;
-  policy_->on_access(*id, now);
+  policy_->on_access(*id, access_needs_time_ ? now() : TimeNs{0});
   const Entry* e = directory_[*id];
   return {.found = true, .value = e->payload(), .value_bytes = e->value_bytes};
 }
 
 bool BasicStore::del(HashedKey key) {
   if (key.key.empty()) return false;
-  const std::optional<EntryId> id = find_live(key, clock_.now());
+  LazyNow now(clock_);
+  const std::optional<EntryId> id = find_live(key, now);
   if (!id) return false;
   remove_entry(*id, key.hash, RemoveReason::kDeleted);
   ++stats_.deletes;
@@ -410,23 +418,25 @@ bool BasicStore::del(HashedKey key) {
 
 bool BasicStore::exists(HashedKey key) {
   if (key.key.empty()) return false;
-  return find_live(key, clock_.now()).has_value();
+  LazyNow now(clock_);
+  return find_live(key, now).has_value();
 }
 
 TtlResult BasicStore::ttl(HashedKey key) {
   if (key.key.empty()) return {};
-  const TimeNs now = clock_.now();
+  LazyNow now(clock_);
   const std::optional<EntryId> id = find_live(key, now);
   if (!id) return {};
   const Entry* e = directory_[*id];
   if (e->expire_at_ns == 0) return {.kind = TtlResult::Kind::kNoTtl};
-  return {.kind = TtlResult::Kind::kExpiresIn, .remaining_ns = e->expire_at_ns - now};
+  return {.kind = TtlResult::Kind::kExpiresIn, .remaining_ns = e->expire_at_ns - now()};
 }
 
 bool BasicStore::expire(HashedKey key, TimeNs ttl_ns) {
   if (key.key.empty()) return false;
   const TimeNs now = clock_.now();
-  const std::optional<EntryId> id = find_live(key, now);
+  LazyNow known_now(now);
+  const std::optional<EntryId> id = find_live(key, known_now);
   if (!id) return false;
   if (ttl_ns <= 0) {
     remove_entry(*id, key.hash, RemoveReason::kExpired);
@@ -441,7 +451,8 @@ bool BasicStore::expire(HashedKey key, TimeNs ttl_ns) {
 
 bool BasicStore::persist(HashedKey key) {
   if (key.key.empty()) return false;
-  const std::optional<EntryId> id = find_live(key, clock_.now());
+  LazyNow now(clock_);
+  const std::optional<EntryId> id = find_live(key, now);
   if (!id || directory_[*id]->expire_at_ns == 0) return false;
   set_expiry(*id, 0);
   return true;

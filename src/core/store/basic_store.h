@@ -210,7 +210,7 @@ class BasicStore {
   Status overwrite(EntryId id, const HashedKey& key, std::string_view payload, std::uint64_t value_bytes,
                    bool has_payload, TimeNs expire_at, std::size_t need, TimeNs now);
   // The live entry for key, after lazy expiry; nullopt if none.
-  std::optional<EntryId> find_live(const HashedKey& key, TimeNs now);
+  std::optional<EntryId> find_live(const HashedKey& key, LazyNow& now);
   bool is_expired(const Entry& e, TimeNs now) const;
   void remove_entry(EntryId id, std::uint64_t hash, RemoveReason reason);
   Entry* allocate_entry(const HashedKey& key, std::string_view payload, std::uint64_t value_bytes,
@@ -231,6 +231,7 @@ class BasicStore {
   std::unique_ptr<MemoryPool> pool_;
   std::unique_ptr<EvictionPolicy> policy_;
   std::optional<CuckooFilter> filter_;
+  bool access_needs_time_ = true;  // the policy's on_access reads `now`
   bool filter_saturated_ = false;  // some live key is not in the filter: look up without it
 
   std::vector<Entry*> directory_;   // EntryId -> entry

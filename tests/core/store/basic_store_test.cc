@@ -533,5 +533,49 @@ TEST(BasicStoreTest, SessionPolicyEvictsExpiredSessionsFirst) {
   EXPECT_FALSE(f.store->exists("old:0"));
 }
 
+// A get reads the clock only when its answer depends on the time: the entry
+// has a TTL, or the policy records access times. Expiry stays exact.
+class CountingClock final : public Clock {
+ public:
+  TimeNs now() const override {
+    ++reads;
+    return now_ns;
+  }
+  mutable int reads = 0;
+  TimeNs now_ns = 1000 * kSecond;
+};
+
+TEST(BasicStoreTest, GetReadsTheClockOnlyWhenTheAnswerDependsOnIt) {
+  for (const std::string policy : {"lru", "sieve", "s3fifo", "noeviction", "session", "sampled-lru"}) {
+    SCOPED_TRACE(policy);
+    CountingClock clock;
+    SeededRandom random(3);
+    Result<std::unique_ptr<BasicStore>> r = BasicStore::create(config(64ULL << 20, policy), clock, random);
+    ASSERT_TRUE(r.is_ok()) << r.status().message();
+    BasicStore& store = *r.value();
+    ASSERT_TRUE(store.set("forever", "v").is_ok());
+    ASSERT_TRUE(store.set("brief", "v", 5 * kSecond).is_ok());
+    const bool timed_policy = policy == "session" || policy == "sampled-lru";
+
+    clock.reads = 0;
+    EXPECT_TRUE(store.get("forever").found);
+    EXPECT_TRUE(store.exists("forever"));
+    EXPECT_EQ(store.ttl("forever").kind, TtlResult::Kind::kNoTtl);
+    EXPECT_EQ(clock.reads, timed_policy ? 1 : 0);
+
+    clock.reads = 0;
+    EXPECT_TRUE(store.get("brief").found);  // one read serves expiry and policy
+    EXPECT_EQ(clock.reads, 1);
+    clock.reads = 0;
+    EXPECT_EQ(store.ttl("brief").remaining_ns, 5 * kSecond);
+    EXPECT_EQ(clock.reads, 1);
+
+    clock.now_ns += 5 * kSecond;  // expires at exactly this time
+    EXPECT_FALSE(store.get("brief").found);
+    EXPECT_EQ(store.stats().expirations, 1U);
+    EXPECT_TRUE(store.get("forever").found);
+  }
+}
+
 }  // namespace
 }  // namespace hcsim::core
