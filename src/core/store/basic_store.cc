@@ -72,8 +72,7 @@ BasicStore::BasicStore(BasicStoreConfig config, const Clock& clock, RandomSource
       random_(random),
       pool_(std::move(pool)),
       policy_(std::move(policy)),
-      filter_(std::move(filter)),
-      table_(0, TableHash{&directory_}, TableEq{&directory_}) {
+      filter_(std::move(filter)) {
   access_needs_time_ = policy_->access_uses_time();
   sync_index_charge();
 }
@@ -82,23 +81,10 @@ BasicStore::~BasicStore() = default;  // the pool owns and frees every entry
 
 // --- accounting -----------------------------------------------------------
 
-// The table is charged for the capacity a table grown only by inserts would
-// have at the peak entry count since the last clear (load at most 7/8). Its
-// real capacity can differ slightly, and depends on the table's address
-// (Abseil salts its probe sequence per table), so charging it would make
-// eviction, and with it every simulation, depend on pointer values.
-std::size_t BasicStore::table_capacity_for(std::size_t entries) {
-  std::size_t cap = 15;
-  while (entries > cap - cap / 8) cap = cap * 2 + 1;
-  return cap;
-}
-
 std::uint64_t BasicStore::index_bytes() const {
   // Vectors are charged by size, not capacity: capacity past the size is
-  // never touched, so it is not resident. The table's slots and control bytes
-  // all are (rehashing scatters entries over the whole array).
-  const std::uint64_t table_bytes =
-      peak_entries_ == 0 ? 0 : (table_capacity_for(peak_entries_) + 16) * (sizeof(EntryId) + 1);
+  // never touched, so it is not resident. The table's buckets all are.
+  const std::uint64_t table_bytes = table_.memory_bytes();
   return table_bytes + directory_.size() * sizeof(Entry*) + free_ids_.size() * sizeof(EntryId) +
          policy_->memory_bytes() +
          (filter_ ? filter_->memory_bytes() : 0);
@@ -108,15 +94,6 @@ void BasicStore::sync_index_charge() {
   const std::uint64_t now_bytes = index_bytes();
   pool_->charge_external(static_cast<std::int64_t>(now_bytes) - static_cast<std::int64_t>(index_charged_bytes_));
   index_charged_bytes_ = now_bytes;
-}
-
-// Bytes the table's charge would grow by if one more key went in now.
-std::size_t BasicStore::table_growth_bytes() const {
-  const std::size_t n = table_.size() + 1;
-  if (n <= peak_entries_) return 0;
-  const std::size_t before = peak_entries_ == 0 ? 0 : table_capacity_for(peak_entries_) + 16;
-  const std::size_t after = table_capacity_for(n) + 16;
-  return (after - before) * (sizeof(EntryId) + 1);
 }
 
 // --- entries ---------------------------------------------------------------
@@ -169,9 +146,9 @@ void BasicStore::remove_entry(EntryId id, std::uint64_t hash, RemoveReason reaso
   Entry* e = directory_[id];
   assert(hash == store_key_hash(e->key()));  // HashedKey(key, hash) must carry the key's own hash
   set_expiry(id, 0);
-  const std::size_t erased = table_.erase(HashedKey(e->key(), hash));
-  assert(erased == 1);
-  (void)erased;
+  EntryId* slot = table_.find(hash, [id](EntryId x) { return x == id; });
+  assert(slot != nullptr);
+  table_.erase(slot, hash);
   if (filter_ && (e->flags & kInFilter)) {
     const bool removed = filter_->remove(hash);
     assert(removed);
@@ -185,9 +162,9 @@ void BasicStore::remove_entry(EntryId id, std::uint64_t hash, RemoveReason reaso
 }
 
 std::optional<EntryId> BasicStore::find_live(const HashedKey& key, LazyNow& now) {
-  auto it = table_.find(key);
-  if (it == table_.end()) return std::nullopt;
-  const EntryId id = *it;
+  const EntryId* slot = find_slot(key);
+  if (slot == nullptr) return std::nullopt;
+  const EntryId id = *slot;
   const TimeNs expire_at = directory_[id]->expire_at_ns;
   if (expire_at != 0 && expire_at <= now()) {
     remove_entry(id, key.hash, RemoveReason::kExpired);
@@ -249,7 +226,7 @@ Status BasicStore::put(HashedKey key, std::string_view payload, std::uint64_t va
 
   // A new key. If the table would have to grow and the budget cannot afford
   // it, evict one entry instead (the table then keeps its size).
-  if (const std::size_t growth = table_growth_bytes(); growth != 0 && !pool_->fits(need + growth)) {
+  if (const std::size_t growth = table_.growth_bytes_for_insert(); growth != 0 && !pool_->fits(need + growth)) {
     if (!policy_->evicts() || !evict_one(now)) {
       if (!pool_->fits(need + growth)) {
         return fail(fmt::format("out of memory: store '{}' is full ({} of {} bytes used) and its eviction policy is {}",
@@ -281,8 +258,7 @@ Status BasicStore::put(HashedKey key, std::string_view payload, std::uint64_t va
     id = static_cast<EntryId>(directory_.size());
     directory_.push_back(e);
   }
-  table_.insert(id);
-  peak_entries_ = std::max<std::size_t>(peak_entries_, table_.size());
+  table_.insert(key.hash, id, [this](EntryId other) { return store_key_hash(directory_[other]->key()); });
   if (filter_) {
     if (filter_->add(key.hash)) {
       e->flags |= kInFilter;
@@ -355,14 +331,14 @@ Status BasicStore::overwrite(EntryId id, const HashedKey& key, std::string_view 
       alias_copy.assign(payload);
       payload = alias_copy;
     }
-    auto it = table_.find(key);  // stays valid: nothing below changes the table before it is used
+    EntryId* slot = find_slot(key);  // stays valid: nothing below changes the table before it is used
     stats_.key_value_bytes -= old->key_bytes + old->value_bytes;
     set_expiry(id, 0);  // the new copy starts without one; set below
     free_entry(old);
     Entry* e = allocate_entry(key, payload, value_bytes, has_payload);
     if (e == nullptr) {
       // Room was made above, so only the system can refuse: drop the key cleanly.
-      table_.erase(it);
+      table_.erase(slot, key.hash);
       if (filter_ && in_filter) filter_->remove(key.hash);
       policy_->on_remove(id, RemoveReason::kDeleted);
       directory_[id] = nullptr;
@@ -462,11 +438,10 @@ void BasicStore::clear() {
   for (EntryId id = 0; id < directory_.size(); ++id) {
     if (directory_[id] != nullptr) free_entry(directory_[id]);
   }
-  table_ = Table(0, TableHash{&directory_}, TableEq{&directory_});
+  table_.clear();
   directory_ = {};
   free_ids_ = {};
   ttl_entries_ = 0;
-  peak_entries_ = 0;
   policy_->clear();
   if (filter_) filter_->clear();
   filter_saturated_ = false;

@@ -18,14 +18,12 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#include <absl/container/flat_hash_set.h>
-
 #include "core/filter/cuckoo_filter.h"
 #include "core/runtime/clock.h"
 #include "core/runtime/random.h"
 #include "core/store/eviction_policy.h"
+#include "core/store/id_table.h"
 #include "core/store/memory_pool.h"
-#include "core/util/huge_page_allocator.h"
 #include "core/util/result.h"
 #include "core/util/status.h"
 
@@ -184,22 +182,11 @@ class BasicStore {
   };
   static_assert(sizeof(Entry) == 16, "the entry header is part of the per-entry overhead");
 
-  // The table holds 4-byte ids; hashing and equality look through the
-  // directory at the entry's key. Lookups use HashedKey (hash computed once).
-  struct TableHash {
-    using is_transparent = void;
-    const std::vector<Entry*>* directory;
-    std::size_t operator()(EntryId id) const { return store_key_hash((*directory)[id]->key()); }
-    std::size_t operator()(const HashedKey& k) const { return k.hash; }
-  };
-  struct TableEq {
-    using is_transparent = void;
-    const std::vector<Entry*>* directory;
-    bool operator()(EntryId a, EntryId b) const { return a == b; }
-    bool operator()(EntryId a, const HashedKey& k) const { return (*directory)[a]->key() == k.key; }
-    bool operator()(const HashedKey& k, EntryId a) const { return (*directory)[a]->key() == k.key; }
-  };
-  using Table = absl::flat_hash_set<EntryId, TableHash, TableEq, HugePageAllocator<EntryId>>;
+  // The table maps key hashes to ids; equality looks through the directory
+  // at the entry's key.
+  EntryId* find_slot(const HashedKey& key) {
+    return table_.find(key.hash, [&](EntryId id) { return directory_[id]->key() == key.key; });
+  }
 
   BasicStore(BasicStoreConfig config, const Clock& clock, RandomSource& random,
              std::unique_ptr<MemoryPool> pool, std::unique_ptr<EvictionPolicy> policy,
@@ -219,8 +206,6 @@ class BasicStore {
   void set_expiry(EntryId id, TimeNs expire_at_ns);
   bool evict_one(TimeNs now);
   void evict(EntryId id);  // removes a policy-chosen victim and counts it
-  std::size_t table_growth_bytes() const;
-  static std::size_t table_capacity_for(std::size_t entries);
   void sync_index_charge();
   std::uint64_t index_bytes() const;
 
@@ -237,9 +222,8 @@ class BasicStore {
   std::vector<Entry*> directory_;   // EntryId -> entry
   std::vector<EntryId> free_ids_;   // ids to reuse, LIFO so ids stay dense
   std::size_t ttl_entries_ = 0;     // live entries with a TTL
-  Table table_;
+  IdTable table_;
   std::uint64_t index_charged_bytes_ = 0;
-  std::size_t peak_entries_ = 0;  // since the last clear: sizes the table's charge
 
   StoreStats stats_;
 };
