@@ -224,7 +224,9 @@ Status BasicStore::put(HashedKey key, std::string_view payload, std::uint64_t va
   LazyNow known_now(now);
   if (const std::optional<EntryId> existing = find_live(key, known_now)) return overwrite(*existing, key, payload, value_bytes, has_payload, expire_at, need, now);
 
-  // A new key. If the table would have to grow and the budget cannot afford
+  // A new key: the filter's bucket loads while the entry is made.
+  if (filter_) filter_->prefetch_add(key.hash);
+  // If the table would have to grow and the budget cannot afford
   // it, evict one entry instead (the table then keeps its size).
   if (const std::size_t growth = table_.growth_bytes_for_insert(); growth != 0 && !pool_->fits(need + growth)) {
     if (!policy_->evicts() || !evict_one(now)) {
@@ -258,7 +260,11 @@ Status BasicStore::put(HashedKey key, std::string_view payload, std::uint64_t va
     id = static_cast<EntryId>(directory_.size());
     directory_.push_back(e);
   }
-  table_.insert(key.hash, id, [this](EntryId other) { return store_key_hash(directory_[other]->key()); });
+  table_.insert(key.hash, id, [&](auto&& add) {
+    for (EntryId other = 0; other < directory_.size(); ++other) {
+      if (other != id && directory_[other] != nullptr) add(store_key_hash(directory_[other]->key()), other);
+    }
+  });
   if (filter_) {
     if (filter_->add(key.hash)) {
       e->flags |= kInFilter;

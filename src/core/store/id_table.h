@@ -17,6 +17,7 @@
 // the hashes and the order of operations, never on addresses. Not thread-safe.
 #pragma once
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -76,11 +77,13 @@ class IdTable {
   }
 
   // Adds `id` under `hash`; the caller knows no stored id is equal to it.
-  // hash_of(id) gives any stored id's hash, for moving them when the table
-  // grows.
-  template <class HashOf>
-  void insert(std::uint64_t hash, EntryId id, HashOf&& hash_of) {
-    if (size_ + 1 > bucket_count_ * kFillPerBucket) grow(hash_of);
+  // When the table must grow, for_each_stored(add) is called to move every
+  // id already stored: it must call add(hash, id) once for each of them.
+  // (The caller walks its own records in memory order: walking the buckets
+  // instead would read each id's key at a random address.)
+  template <class ForEachStored>
+  void insert(std::uint64_t hash, EntryId id, ForEachStored&& for_each_stored) {
+    if (size_ + 1 > bucket_count_ * kFillPerBucket) grow(for_each_stored);
     place(hash, id);
     ++size_;
   }
@@ -139,18 +142,19 @@ class IdTable {
     }
   }
 
-  template <class HashOf>
-  void grow(HashOf& hash_of) {
+  template <class ForEachStored>
+  void grow(ForEachStored& for_each_stored) {
     Bucket* old = buckets_;
     const std::size_t old_count = bucket_count_;
     bucket_count_ = grown_bucket_count();
     buckets_ = allocate(bucket_count_);
-    for (std::size_t i = 0; i < old_count; ++i) {
-      for (unsigned m = ~match(old[i], 0) & ((1U << kSlots) - 1); m != 0; m &= m - 1) {
-        const EntryId id = old[i].ids[__builtin_ctz(m)];
-        place(hash_of(id), id);
-      }
-    }
+    std::size_t moved = 0;
+    for_each_stored([&](std::uint64_t hash, EntryId id) {
+      place(hash, id);
+      ++moved;
+    });
+    assert(moved == size_);
+    (void)moved;
     deallocate(old, old_count);
   }
 

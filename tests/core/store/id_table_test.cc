@@ -27,7 +27,9 @@ struct Harness {
     return table.find(hash_fn(id), [id](EntryId x) { return x == id; });
   }
   void insert(EntryId id) {
-    table.insert(hash_fn(id), id, hash_fn);
+    table.insert(hash_fn(id), id, [this](auto&& add) {
+      for (const auto& [other, unused] : live) add(hash_fn(other), other);
+    });
     live[id] = true;
   }
   void erase(EntryId id) {
