@@ -15,6 +15,11 @@ namespace {
 // entry (16-byte header, a key, its table slot and metadata) is smaller.
 constexpr std::uint64_t kBudgetBytesPerFilterItem = 64;
 constexpr std::uint64_t kMaxFilterItems = 1ULL << 32;
+
+// now + ttl, capped at the largest time (a TTL so long it never expires).
+TimeNs saturating_add(TimeNs now, TimeNs ttl) {
+  return now > std::numeric_limits<TimeNs>::max() - ttl ? std::numeric_limits<TimeNs>::max() : now + ttl;
+}
 }  // namespace
 
 Result<std::unique_ptr<BasicStore>> BasicStore::create(BasicStoreConfig config, const Clock& clock,
@@ -73,7 +78,7 @@ BasicStore::BasicStore(BasicStoreConfig config, const Clock& clock, RandomSource
       pool_(std::move(pool)),
       policy_(std::move(policy)),
       filter_(std::move(filter)) {
-  access_needs_time_ = policy_->access_uses_time();
+  policy_uses_time_ = policy_->uses_time();
   sync_index_charge();
 }
 
@@ -211,9 +216,9 @@ Status BasicStore::put(HashedKey key, std::string_view payload, std::uint64_t va
     return fail(fmt::format("value too large: {} bytes (max {})", value_bytes, kMaxValueBytes));
   }
   if (ttl_ns && *ttl_ns <= 0) return fail(fmt::format("invalid ttl: {} ns (must be greater than 0)", *ttl_ns));
-  const TimeNs now = clock_.now();
+  LazyNow clock_now(clock_);
   const TimeNs ttl = ttl_ns ? *ttl_ns : config_.default_ttl_ns;
-  const TimeNs expire_at = ttl > 0 ? (now > std::numeric_limits<TimeNs>::max() - ttl ? std::numeric_limits<TimeNs>::max() : now + ttl) : 0;
+  const TimeNs expire_at = ttl > 0 ? saturating_add(clock_now(), ttl) : 0;
 
   const std::size_t need = MemoryPool::charged_size(sizeof(Entry) + key.key.size() + value_bytes);
   if (need + index_charged_bytes_ > pool_->max_bytes()) {
@@ -221,8 +226,9 @@ Status BasicStore::put(HashedKey key, std::string_view payload, std::uint64_t va
                             need, name_, pool_->max_bytes(), index_charged_bytes_));
   }
 
-  LazyNow known_now(now);
-  if (const std::optional<EntryId> existing = find_live(key, known_now)) return overwrite(*existing, key, payload, value_bytes, has_payload, expire_at, need, now);
+  const std::optional<EntryId> existing = find_live(key, clock_now);
+  const TimeNs now = policy_uses_time_ ? clock_now() : 0;  // what the policy is told
+  if (existing) return overwrite(*existing, key, payload, value_bytes, has_payload, expire_at, need, now);
 
   // A new key: the filter's bucket loads while the entry is made.
   if (filter_) filter_->prefetch_add(key.hash);
@@ -383,7 +389,7 @@ GetResult BasicStore::get(HashedKey key) {
     return {};
   }
   ++stats_.hits;
-  policy_->on_access(*id, access_needs_time_ ? now() : TimeNs{0});
+  policy_->on_access(*id, policy_uses_time_ ? now() : 0);
   const Entry* e = directory_[*id];
   return {.found = true, .value = e->payload(), .value_bytes = e->value_bytes};
 }
@@ -425,7 +431,7 @@ bool BasicStore::expire(HashedKey key, TimeNs ttl_ns) {
     ++stats_.expirations;
     return true;
   }
-  const TimeNs expire_at = now > std::numeric_limits<TimeNs>::max() - ttl_ns ? std::numeric_limits<TimeNs>::max() : now + ttl_ns;
+  const TimeNs expire_at = saturating_add(now, ttl_ns);
   set_expiry(*id, expire_at);
   sync_index_charge();
   return true;

@@ -216,7 +216,7 @@ class BasicStore {
   std::unique_ptr<MemoryPool> pool_;
   std::unique_ptr<EvictionPolicy> policy_;
   std::optional<CuckooFilter> filter_;
-  bool access_needs_time_ = true;  // the policy's on_access reads `now`
+  bool policy_uses_time_ = true;  // the policy reads the `now` it is given
   bool filter_saturated_ = false;  // some live key is not in the filter: look up without it
 
   std::vector<Entry*> directory_;   // EntryId -> entry

@@ -50,9 +50,9 @@ class EvictionPolicy {
   virtual void on_insert(EntryId id, std::uint64_t key_hash, TimeNs now) = 0;
   // A read hit on a tracked entry.
   virtual void on_access(EntryId id, TimeNs now) = 0;
-  // false if on_access never reads `now`: the store then skips reading its
-  // clock on a get of an entry without a TTL.
-  virtual bool access_uses_time() const { return true; }
+  // false if no method ever reads `now`: the store then reads its clock only
+  // for entries with a TTL.
+  virtual bool uses_time() const { return true; }
   // The value of a tracked entry was replaced (SET over an existing key).
   virtual void on_update(EntryId id, TimeNs now) { on_access(id, now); }
   // A tracked entry left the store; after this the id may be reused.

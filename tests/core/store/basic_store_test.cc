@@ -533,8 +533,8 @@ TEST(BasicStoreTest, SessionPolicyEvictsExpiredSessionsFirst) {
   EXPECT_FALSE(f.store->exists("old:0"));
 }
 
-// A get reads the clock only when its answer depends on the time: the entry
-// has a TTL, or the policy records access times. Expiry stays exact.
+// A get or set reads the clock only when its result depends on the time: the
+// entry has (or gets) a TTL, or the policy records times. Expiry stays exact.
 class CountingClock final : public Clock {
  public:
   TimeNs now() const override {
@@ -545,7 +545,7 @@ class CountingClock final : public Clock {
   TimeNs now_ns = 1000 * kSecond;
 };
 
-TEST(BasicStoreTest, GetReadsTheClockOnlyWhenTheAnswerDependsOnIt) {
+TEST(BasicStoreTest, GetAndSetReadTheClockOnlyWhenTheResultDependsOnIt) {
   for (const std::string policy : {"lru", "sieve", "s3fifo", "noeviction", "session", "sampled-lru"}) {
     SCOPED_TRACE(policy);
     CountingClock clock;
@@ -553,9 +553,14 @@ TEST(BasicStoreTest, GetReadsTheClockOnlyWhenTheAnswerDependsOnIt) {
     Result<std::unique_ptr<BasicStore>> r = BasicStore::create(config(64ULL << 20, policy), clock, random);
     ASSERT_TRUE(r.is_ok()) << r.status().message();
     BasicStore& store = *r.value();
-    ASSERT_TRUE(store.set("forever", "v").is_ok());
-    ASSERT_TRUE(store.set("brief", "v", 5 * kSecond).is_ok());
     const bool timed_policy = policy == "session" || policy == "sampled-lru";
+    clock.reads = 0;
+    ASSERT_TRUE(store.set("forever", "v").is_ok());
+    ASSERT_TRUE(store.set("forever", "v2").is_ok());  // an overwrite
+    EXPECT_EQ(clock.reads, timed_policy ? 2 : 0);
+    clock.reads = 0;
+    ASSERT_TRUE(store.set("brief", "v", 5 * kSecond).is_ok());
+    EXPECT_EQ(clock.reads, 1);
 
     clock.reads = 0;
     EXPECT_TRUE(store.get("forever").found);

@@ -116,7 +116,7 @@ class LruPolicy final : public EvictionPolicy {
   std::string_view name() const override { return "lru"; }
   void on_insert(EntryId id, std::uint64_t key_hash, TimeNs now) override;
   void on_access(EntryId id, TimeNs now) override;
-  bool access_uses_time() const override { return false; }
+  bool uses_time() const override { return false; }
   void on_remove(EntryId id, RemoveReason reason) override;
   std::optional<EntryId> victim(TimeNs now) override;
   void clear() override;
