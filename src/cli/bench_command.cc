@@ -1,6 +1,7 @@
 // `hcsim bench`: runs the Google Benchmark benchmarks compiled into hcsim.
 #include <algorithm>
 #include <cstdio>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,62 @@ std::vector<BenchSpec> all_benchmarks() {
 }
 
 namespace {
+
+// CSV with one column per counter any benchmark reported, empty where a
+// benchmark has no such counter. (Google Benchmark's own CSV reporter fixes
+// its columns at the first benchmark and aborts at a later one with other
+// counters, e.g. `hcsim bench store-set store-set-evict-lru --format csv`.)
+// Rows are held until the end, when every counter name is known.
+class CsvReporter final : public benchmark::BenchmarkReporter {
+ public:
+  bool ReportContext(const Context& /*context*/) override { return true; }
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& run : runs) {
+      for (const auto& [name, counter] : run.counters) {
+        if (name != "items_per_second" && name != "bytes_per_second") counter_names_.insert(name);
+      }
+      runs_.push_back(run);
+    }
+  }
+  void Finalize() override {
+    std::string out = "name,iterations,real_time,cpu_time,time_unit,bytes_per_second,items_per_second,label,error_occurred,error_message";
+    for (const std::string& name : counter_names_) out += fmt::format(",\"{}\"", name);
+    out += '\n';
+    for (const Run& run : runs_) {
+      if (run.aggregate_unit == benchmark::kPercentage) {
+        // A coefficient of variation: the times are ratios, not durations.
+        out += fmt::format("{},{},{:g},{:g},ratio", quoted(run.benchmark_name()), run.iterations,
+                           run.real_accumulated_time, run.cpu_accumulated_time);
+      } else {
+        out += fmt::format("{},{},{:g},{:g},{}", quoted(run.benchmark_name()), run.iterations, run.GetAdjustedRealTime(),
+                           run.GetAdjustedCPUTime(), benchmark::GetTimeUnitString(run.time_unit));
+      }
+      for (const char* fixed : {"bytes_per_second", "items_per_second"}) {
+        const auto it = run.counters.find(fixed);
+        out += it == run.counters.end() ? "," : fmt::format(",{:g}", it->second.value);
+      }
+      out += fmt::format(",{},{},{}", quoted(run.report_label), run.error_occurred ? "true" : "",
+                         quoted(run.error_message));
+      for (const std::string& name : counter_names_) {
+        const auto it = run.counters.find(name);
+        out += it == run.counters.end() ? "," : fmt::format(",{:g}", it->second.value);
+      }
+      out += '\n';
+    }
+    std::fputs(out.c_str(), stdout);
+    std::fflush(stdout);
+  }
+
+ private:
+  static std::string quoted(const std::string& text) {
+    if (text.empty()) return "";
+    std::string q = "\"";
+    for (const char c : text) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+  }
+  std::vector<Run> runs_;
+  std::set<std::string> counter_names_;
+};
 
 struct BenchArgs {
   std::vector<std::string> names;
@@ -53,7 +110,7 @@ int run_bench(const BenchArgs& args) {
   }
   std::vector<std::string> flags = {
       "hcsim bench",
-      "--benchmark_format=" + args.format,
+      "--benchmark_format=" + (args.format == "csv" ? std::string("console") : args.format),
       fmt::format("--benchmark_min_time={}", args.min_time_s),
       fmt::format("--benchmark_repetitions={}", args.repetitions),
   };
@@ -70,7 +127,12 @@ int run_bench(const BenchArgs& args) {
       }
     }
   }
-  benchmark::RunSpecifiedBenchmarks();
+  if (args.format == "csv") {
+    CsvReporter csv;
+    benchmark::RunSpecifiedBenchmarks(&csv);
+  } else {
+    benchmark::RunSpecifiedBenchmarks();
+  }
   benchmark::Shutdown();
   return kExitOk;
 }

@@ -1,5 +1,6 @@
 // End-to-end: run the hcsim binary as a user would and check what it prints
 // and how it exits.
+#include <algorithm>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -95,6 +96,25 @@ TEST(HcsimBench, RunsAndReportsItemsPerSecondAsJson) {
   EXPECT_TRUE(has(r.out, "\"name\": \"getnode/real_time/threads:2\"")) << r.out;
   EXPECT_TRUE(has(r.out, "\"name\": \"addremove/real_time/threads:1\"")) << r.out;
   EXPECT_TRUE(has(r.out, "\"items_per_second\"")) << r.out;
+}
+
+// Benchmarks with different counters share one CSV table (Google Benchmark's
+// own CSV reporter aborted on the second one's counters).
+TEST(HcsimBench, CsvHasAColumnForEveryBenchmarksCounters) {
+  const Result r = hcsim("bench getnode filter-add --min-time 0.01 --format csv");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string header = r.out.substr(0, r.out.find('\n'));
+  EXPECT_EQ(header,
+            "name,iterations,real_time,cpu_time,time_unit,bytes_per_second,items_per_second,label,error_occurred,"
+            "error_message,\"kicks_per_add\"")
+      << r.out;
+  EXPECT_TRUE(has(r.out, "\n\"getnode/real_time/threads:1\",")) << r.out;
+  EXPECT_TRUE(has(r.out, "\n\"filter-add/real_time/threads:1\",")) << r.out;
+  // getnode has no such counter: its row ends in an empty cell.
+  const std::size_t row = r.out.find("\n\"getnode/");
+  const std::string getnode_row = r.out.substr(row + 1, r.out.find('\n', row + 1) - row - 1);
+  EXPECT_EQ(getnode_row.back(), ',') << getnode_row;
+  EXPECT_EQ(std::count(getnode_row.begin(), getnode_row.end(), ','), 10) << getnode_row;
 }
 
 }  // namespace
