@@ -2,10 +2,10 @@
 // 64-byte values, single thread unless named. Keys are pre-generated (key
 // formatting is not timed) and walked in the order they were written, as the
 // ring's cold-key benchmarks walk theirs; each operation hashes its key once.
-// The -shuffled variants visit them in a random order instead: on this VM a
-// dependent random read over 256 MiB costs ~600 ns (nested paging, 4 KiB
-// pages), which those figures then mostly measure; `memory-random-read`
-// measures that machine cost in the same run.
+// The -shuffled variants visit them in a random order instead, so every
+// entry, directory slot and policy record is a cache miss too.
+// `memory-random-read` (independent misses) and `memory-dependent-read`
+// (one miss's latency) measure the machine's costs in the same run.
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -19,6 +19,7 @@
 #include "core/runtime/real_clock.h"
 #include "core/store/basic_store.h"
 #include "core/store/sharded_store.h"
+#include "core/util/huge_page_allocator.h"
 
 namespace hcsim::cli {
 namespace {
@@ -74,6 +75,26 @@ void run_memory_random_read(benchmark::State& state) {
   benchmark::DoNotOptimize(sum);
   state.SetItemsProcessed(state.iterations());
 }
+// Dependent random reads (a pointer chase through one random cycle) over
+// 256 MiB on huge pages: the latency of one cache miss, which a get of a
+// key whose table bucket is not cached cannot avoid.
+void run_memory_dependent_read(benchmark::State& state) {
+  static const std::vector<std::uint32_t, core::HugePageAllocator<std::uint32_t>> next = [] {
+    const std::size_t n = (std::size_t{256} << 20) / 64;  // one hop per 64-byte line
+    std::vector<std::uint32_t> order(n);
+    for (std::size_t i = 0; i < n; ++i) order[i] = static_cast<std::uint32_t>(i);
+    core::SeededRandom random(5);
+    for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[random.uniform(i)]);
+    std::vector<std::uint32_t, core::HugePageAllocator<std::uint32_t>> links(n * 16, 0);
+    for (std::size_t i = 0; i < n; ++i) links[std::size_t{order[i]} * 16] = order[(i + 1) % n];
+    return links;
+  }();
+  std::uint32_t at = 0;
+  for (auto _ : state) at = next[std::size_t{at} * 16];
+  benchmark::DoNotOptimize(at);
+  state.SetItemsProcessed(state.iterations());
+}
+
 const std::string& value() {
   static const std::string v(kValueBytes, 'v');
   return v;
@@ -248,6 +269,8 @@ std::vector<BenchSpec> store_benchmarks() {
        [](benchmark::State& s) { run_get(s, shuffled_absent_keys(), false); }},
       {"memory-random-read", "independent random 8-byte reads over 256 MiB: this machine's miss cost",
        run_memory_random_read},
+      {"memory-dependent-read", "dependent random reads (a pointer chase) over 256 MiB of huge pages: one miss's latency",
+       run_memory_dependent_read},
       {"store-set", "new 16 B keys with 64 B values into a roomy store (no eviction)", run_set_new},
   };
   for (const std::string p : {"lru", "sampled-lru", "sieve", "s3fifo", "session"}) {
