@@ -156,6 +156,27 @@ void run_get(benchmark::State& state, const std::vector<std::string>& keys, bool
   state.SetItemsProcessed(state.iterations());
 }
 
+// get_many over batches of 16 keys; items are keys.
+void run_get_many(benchmark::State& state, const std::vector<std::string>& keys) {
+  constexpr std::size_t kBatch = 16;
+  static_assert(kKeys % kBatch == 0);
+  core::BasicStore& store = *full_store().store;
+  std::vector<core::HashedKey> batch(kBatch, core::HashedKey(std::string_view()));
+  std::vector<core::GetResult> results(kBatch);
+  std::size_t i = 0;
+  std::size_t missed = 0;
+  for (auto _ : state) {
+    for (std::size_t k = 0; k < kBatch; ++k) batch[k] = core::HashedKey(keys[i + k]);
+    store.get_many(batch, results);
+    for (const core::GetResult& r : results) missed += r.found ? 0 : 1;
+    benchmark::DoNotOptimize(results.data());
+    i += kBatch;
+    if (i == keys.size()) i = 0;
+  }
+  if (missed != 0) state.SkipWithError("a present key was missed");
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(kBatch));
+}
+
 void run_set_new(benchmark::State& state) {
   const std::vector<std::string>& keys = present_keys();
   auto owned = make_store(kRoomyBudget, core::EvictionConfig{}.policy);
@@ -267,6 +288,10 @@ std::vector<BenchSpec> store_benchmarks() {
        [](benchmark::State& s) { run_get(s, shuffled_present_keys(), true); }},
       {"store-get-miss-shuffled", "store-get-miss with the keys in a random order",
        [](benchmark::State& s) { run_get(s, shuffled_absent_keys(), false); }},
+      {"store-get-many", "store-get-hit through get_many, 16 keys a call (misses of 8 keys overlap); per key",
+       [](benchmark::State& s) { run_get_many(s, present_keys()); }},
+      {"store-get-many-shuffled", "store-get-many with the keys in a random order; per key",
+       [](benchmark::State& s) { run_get_many(s, shuffled_present_keys()); }},
       {"memory-random-read", "independent random 8-byte reads over 256 MiB: this machine's miss cost",
        run_memory_random_read},
       {"memory-dependent-read", "dependent random reads (a pointer chase) over 256 MiB of huge pages: one miss's latency",

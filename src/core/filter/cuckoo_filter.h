@@ -72,9 +72,13 @@ class CuckooFilter {
   // Copies are counted (multiset). false when both buckets are full and the
   // stash is full; nothing stored changes then.
   bool add(std::uint64_t key_hash);
-  // Starts loading the bucket add(key_hash) reads first; a hint, no effect.
-  void prefetch_add(std::uint64_t key_hash) const {
-    __builtin_prefetch(bytes() + (((key_hash & bucket_mask_) * bucket_bits_) >> 3));
+  // Hints, with no effect on the filter: start loading the bucket add(key_hash)
+  // reads first, or both buckets contains(key_hash) reads.
+  void prefetch_add(std::uint64_t key_hash) const { prefetch_bucket(key_hash & bucket_mask_); }
+  void prefetch_contains(std::uint64_t key_hash) const {
+    const std::uint64_t b1 = key_hash & bucket_mask_;
+    prefetch_bucket(b1);
+    prefetch_bucket(alt_bucket(b1, fingerprint_of(key_hash)));
   }
   // Whether the key may be present (false positives at about expected_fpr();
   // never a false negative for an added key).
@@ -151,6 +155,7 @@ class CuckooFilter {
   }
   std::uint32_t fingerprint_of(std::uint64_t key_hash) const { return fingerprint_of(key_hash, fp_mask_); }
   std::uint64_t alt_bucket(std::uint64_t bucket, std::uint32_t fp) const { return alt_bucket(bucket, fp, bucket_mask_); }
+  void prefetch_bucket(std::uint64_t bucket) const { __builtin_prefetch(bytes() + ((bucket * bucket_bits_) >> 3)); }
   // The bucket's 4 lanes in the low 4 * f bits of W (higher bits: the next
   // bucket's, not masked off).
   template <typename W>

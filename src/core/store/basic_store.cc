@@ -368,7 +368,7 @@ Status BasicStore::overwrite(EntryId id, const HashedKey& key, std::string_view 
   return Status::ok();
 }
 
-GetResult BasicStore::get(HashedKey key) {
+GetResult BasicStore::get_at(const HashedKey& key, LazyNow& now) {
   if (key.key.empty()) {
     ++stats_.errors;
     return {};
@@ -378,11 +378,10 @@ GetResult BasicStore::get(HashedKey key) {
     ++stats_.filter_rejects;
     return {};
   }
-  // The clock is read only when an answer depends on it: an entry with a TTL,
-  // or a policy that records access times. A clock read (rdtsc behind a
-  // fence) would otherwise stop the CPU from overlapping one get's cache
-  // misses with the next's.
-  LazyNow now(clock_);
+  // The clock is read only when an answer depends on it (LazyNow): an entry
+  // with a TTL, or a policy that records access times. A clock read (rdtsc
+  // behind a fence) would otherwise stop the CPU from overlapping one get's
+  // cache misses with the next's.
   const std::optional<EntryId> id = find_live(key, now);
   if (!id) {
     ++stats_.misses;
@@ -392,6 +391,20 @@ GetResult BasicStore::get(HashedKey key) {
   policy_->on_access(*id, policy_uses_time_ ? now() : 0);
   const Entry* e = directory_[*id];
   return {.found = true, .value = e->payload(), .value_bytes = e->value_bytes};
+}
+
+void BasicStore::get_many(std::span<const HashedKey> keys, std::span<GetResult> results) {
+  assert(results.size() >= keys.size());
+  constexpr std::size_t kInFlight = 8;  // 3 lines each: within the core's outstanding misses
+  LazyNow now(clock_);
+  for (std::size_t start = 0; start < keys.size(); start += kInFlight) {
+    const std::size_t end = std::min(keys.size(), start + kInFlight);
+    for (std::size_t i = start; i < end; ++i) {
+      if (filter_) filter_->prefetch_contains(keys[i].hash);
+      table_.prefetch(keys[i].hash);
+    }
+    for (std::size_t i = start; i < end; ++i) results[i] = get_at(keys[i], now);
+  }
 }
 
 bool BasicStore::del(HashedKey key) {

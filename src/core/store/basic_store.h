@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -118,7 +119,18 @@ class BasicStore {
   Status set(HashedKey key, std::string_view value, std::optional<TimeNs> ttl_ns = std::nullopt);
   // The same, holding only the value's size: identical memory accounting.
   Status set_size_only(HashedKey key, std::uint64_t value_bytes, std::optional<TimeNs> ttl_ns = std::nullopt);
-  GetResult get(HashedKey key);
+  GetResult get(HashedKey key) {
+    LazyNow now(clock_);
+    return get_at(key, now);
+  }
+  // Many gets at one instant (a multi-key get, like Redis's MGET): results[i]
+  // is what get(keys[i]) would return, with the same stats and policy
+  // updates, in order. The filter and table buckets of up to 8 keys are
+  // loaded together first, so their cache misses overlap instead of
+  // following one another. results.size() must be at least keys.size(); each
+  // value stays valid until the next mutation (a later key of the same batch
+  // never frees an entry an earlier one found: the time does not move).
+  void get_many(std::span<const HashedKey> keys, std::span<GetResult> results);
   bool del(HashedKey key);
   // Neither exists() nor ttl() counts as a hit or a miss.
   bool exists(HashedKey key);
@@ -196,6 +208,7 @@ class BasicStore {
              std::optional<TimeNs> ttl_ns);
   Status overwrite(EntryId id, const HashedKey& key, std::string_view payload, std::uint64_t value_bytes,
                    bool has_payload, TimeNs expire_at, std::size_t need, TimeNs now);
+  GetResult get_at(const HashedKey& key, LazyNow& now);
   // The live entry for key, after lazy expiry; nullopt if none.
   std::optional<EntryId> find_live(const HashedKey& key, LazyNow& now);
   bool is_expired(const Entry& e, TimeNs now) const;

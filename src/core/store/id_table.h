@@ -56,6 +56,11 @@ class IdTable {
     return size_ + 1 > bucket_count_ * kFillPerBucket ? grown_bucket_count() * sizeof(Bucket) - memory_bytes() : 0;
   }
 
+  // A hint: starts loading the bucket a lookup of `hash` reads first.
+  void prefetch(std::uint64_t hash) const {
+    if (bucket_count_ != 0) __builtin_prefetch(&buckets_[home_of(hash)]);
+  }
+
   // The slot holding the id for which eq(id) is true among those stored
   // under `hash`, or nullptr. A slot stays valid until the next insert,
   // erase or clear.

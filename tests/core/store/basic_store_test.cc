@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -579,6 +580,64 @@ TEST(BasicStoreTest, GetAndSetReadTheClockOnlyWhenTheResultDependsOnIt) {
     EXPECT_FALSE(store.get("brief").found);
     EXPECT_EQ(store.stats().expirations, 1U);
     EXPECT_TRUE(store.get("forever").found);
+  }
+}
+
+// get_many answers, counts and touches the policy exactly as gets in order do,
+// over present, absent, expiring, duplicate and empty keys, batches longer
+// than the 8 it loads at once, with and without the filter.
+TEST(BasicStoreTest, GetManyIsGetsInOrder) {
+  for (const std::string policy : {"lru", "session", "s3fifo"}) {
+    for (const bool filter : {true, false}) {
+      SCOPED_TRACE(policy + (filter ? " with filter" : " without filter"));
+      BasicStoreConfig c = config(256 * 1024, policy);
+      c.filter_enabled = filter;
+      Fixture one(c);
+      Fixture many(c);
+      for (Fixture* f : {&one, &many}) {
+        for (int i = 0; i < 300; ++i) {
+          const std::optional<TimeNs> ttl = i % 3 == 0 ? std::optional<TimeNs>(10 * kSecond) : std::nullopt;
+          ASSERT_TRUE(f->store->set(fmt::format("key:{}", i), fmt::format("value:{}", i), ttl).is_ok());
+        }
+        f->clock.advance(10 * kSecond);  // every third key expires now
+      }
+      std::vector<std::string> names;
+      for (int i = 0; i < 40; ++i) names.push_back(fmt::format("key:{}", (i * 37) % 350));  // some absent
+      names.push_back("key:1");
+      names.push_back("key:1");  // a duplicate
+      names.push_back("key:3");
+      names.push_back("key:3");  // an expired duplicate
+      names.push_back("");       // an error
+      std::vector<HashedKey> keys(names.begin(), names.end());
+      std::vector<GetResult> results(keys.size());
+      many.store->get_many(keys, results);
+      for (std::size_t i = 0; i < keys.size(); ++i) {
+        const GetResult expected = one.store->get(keys[i]);
+        EXPECT_EQ(results[i].found, expected.found) << names[i];
+        EXPECT_EQ(results[i].value, expected.value) << names[i];
+        EXPECT_EQ(results[i].value_bytes, expected.value_bytes) << names[i];
+      }
+      const StoreStats a = one.store->stats();
+      const StoreStats b = many.store->stats();
+      EXPECT_GT(a.hits, 0U);
+      EXPECT_GT(a.expirations, 0U);
+      EXPECT_EQ(b.hits, a.hits);
+      EXPECT_EQ(b.misses, a.misses);
+      EXPECT_EQ(b.expirations, a.expirations);
+      EXPECT_EQ(b.errors, a.errors);
+      EXPECT_EQ(b.filter_rejects, a.filter_rejects);
+      EXPECT_EQ(b.items, a.items);
+      // The policy saw the same accesses: the same keys survive evictions.
+      for (Fixture* f : {&one, &many}) {
+        for (int i = 0; f->store->stats().evictions < 100; ++i) {
+          ASSERT_TRUE(f->store->set(fmt::format("new:{}", i), std::string(200, 'v')).is_ok());
+        }
+      }
+      for (int i = 0; i < 350; ++i) {
+        const std::string k = fmt::format("key:{}", i);
+        EXPECT_EQ(many.store->exists(k), one.store->exists(k)) << k;
+      }
+    }
   }
 }
 
