@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <sys/mman.h>
 
-#include <algorithm>
 #include <array>
 #include <cassert>
 #include <cmath>
@@ -161,21 +160,6 @@ void* map_aligned(std::size_t bytes, std::size_t align) {
   return reinterpret_cast<void*>(aligned);
 }
 
-// Regions are 2 MiB-aligned and marked for transparent huge pages: a random
-// entry then costs one TLB entry per 2 MiB, not per 4 KiB (under nested
-// paging a 4 KiB TLB miss is a walk of up to 24 memory reads). A span given
-// back splits its huge page, as return_pages must.
-constexpr std::size_t kRegionAlignBytes = std::max<std::size_t>(kMaxSpanBytes, std::size_t{2} << 20);
-
-void advise_huge_pages(void* p, std::size_t bytes) {
-#if defined(__linux__)
-  ::madvise(p, bytes, MADV_HUGEPAGE);  // a hint: on failure pages are 4 KiB
-#else
-  (void)p;
-  (void)bytes;
-#endif
-}
-
 void return_pages(void* p, std::size_t bytes) {
 #if defined(__linux__)
   ::madvise(p, bytes, MADV_DONTNEED);  // advisory: on failure the pages just stay resident
@@ -311,9 +295,8 @@ struct MemoryPool::Impl {
   Span* take_slot(int kind) {
     Region* r = regions_with_room[kind].head;
     if (r == nullptr) {
-      void* base = map_aligned(kRegionBytes, kRegionAlignBytes);
+      void* base = map_aligned(kRegionBytes, kMaxSpanBytes);
       if (base == nullptr) return nullptr;
-      advise_huge_pages(base, kRegionBytes);
       r = new (std::nothrow) Region{};
       if (r == nullptr) {
         ::munmap(base, kRegionBytes);
