@@ -112,9 +112,14 @@ ShardedStore::ShardedStore(std::vector<std::unique_ptr<Shard>> shards) : shards_
 
 ShardedStore::~ShardedStore() = default;
 
-// The top bits pick the shard; the table and filter use the low bits.
+// The top bits of the hash times an odd constant pick the shard: they depend
+// on every bit of the hash, so the keys of one shard still differ in every
+// bit the shard's store uses. (Picking by the hash's own top bits fixed
+// them for a shard, and the filter takes its fingerprints from the top 32:
+// with 16 shards its false-positive rate was 0.023 instead of 0.0015.)
 ShardedStore::Shard& ShardedStore::shard_for(const HashedKey& key) const {
-  const std::size_t index = shift_ >= 64 ? 0 : static_cast<std::size_t>(key.hash >> shift_);
+  constexpr std::uint64_t kMix = 0x9e3779b97f4a7c15ULL;
+  const std::size_t index = shift_ >= 64 ? 0 : static_cast<std::size_t>((key.hash * kMix) >> shift_);
   return *shards_[index];
 }
 

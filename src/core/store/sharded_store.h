@@ -1,7 +1,8 @@
 // ShardedStore: the thread-safe store for a real server. N BasicStores, each
 // behind its own lock with its own memory pool (budget / N), eviction policy,
 // filter and seeded random stream; a key's shard comes from the top bits of
-// its hash, so threads working on different keys rarely meet. Each shard's
+// its hash times an odd constant, so threads working on different keys
+// rarely meet. Each shard's
 // lock has a cache line of its own, and a thread that does meet another on a
 // shard spins briefly before it sleeps (a shard operation takes about a
 // microsecond). The simulator drives a BasicStore directly from its single

@@ -71,6 +71,24 @@ TEST(ShardedStoreTest, BehavesLikeOneStore) {
   EXPECT_EQ(store->active_expire().sampled, 0U);
 }
 
+// Each shard's filter answers misses at its configured false-positive rate:
+// the keys of one shard must not share the hash bits its filter uses.
+TEST(ShardedStoreTest, EveryShardsFilterKeepsItsFalsePositiveRate) {
+  FixedClock clock;
+  ShardedStoreConfig c = sharded_config(16, 256ULL << 20);
+  constexpr int kKeys = 100'000;
+  c.store.filter_false_positive_rate = 0.002;
+  c.store.filter_expected_items = kKeys;  // over all shards: each filter at its design load
+  auto store = std::move(ShardedStore::create(c, clock)).value();
+  for (int i = 0; i < kKeys; ++i) ASSERT_TRUE(store->set(fmt::format("key:{}", i), "v").is_ok());
+  std::string v;
+  for (int i = 0; i < 4 * kKeys; ++i) ASSERT_FALSE(store->get(fmt::format("absent:{}", i), &v));
+  const StoreStats s = store->stats();
+  ASSERT_EQ(s.misses, 4U * kKeys);
+  const double false_positive_rate = 1.0 - static_cast<double>(s.filter_rejects) / static_cast<double>(s.misses);
+  EXPECT_LT(false_positive_rate, 2 * 0.002) << s.filter_rejects;
+}
+
 TEST(ShardedStoreTest, ConcurrentWritersAndReaders) {
   FixedClock clock;
   auto store = std::move(ShardedStore::create(sharded_config(16, 8ULL << 20), clock)).value();
