@@ -42,7 +42,7 @@ class CsvReporter final : public benchmark::BenchmarkReporter {
   }
   void Finalize() override {
     std::string out = "name,iterations,real_time,cpu_time,time_unit,bytes_per_second,items_per_second,label,error_occurred,error_message";
-    for (const std::string& name : counter_names_) out += fmt::format(",\"{}\"", name);
+    for (const std::string& name : counter_names_) out += "," + quoted(name);
     out += '\n';
     for (const Run& run : runs_) {
       if (run.aggregate_unit == benchmark::kPercentage) {

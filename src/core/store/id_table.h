@@ -2,8 +2,8 @@
 // keys themselves live in the store's entries; the caller supplies equality.
 //
 // Open addressing over 64-byte buckets, each exactly one cache line: 12
-// one-byte tags (a slice of the hash; 0 marks an empty slot), an overflow
-// count, and 12 ids. A key's home bucket comes from the hash's low bits; a
+// one-byte tags (a slice of the hash; 0 marks an empty slot), a 32-bit
+// overflow count, and 12 ids. A key's home bucket comes from the hash's low bits; a
 // full bucket passes the key to the next one (linear), counting it in its
 // overflow. A lookup compares all 12 tags at once and stops at the first
 // bucket whose overflow count is zero, so it reads one line in the common
@@ -37,8 +37,11 @@ class IdTable {
 
   struct alignas(64) Bucket {
     std::uint8_t tags[kSlots];  // 0: empty
-    std::uint8_t unused[3];
-    std::uint8_t overflow;  // keys homed at or before this bucket stored past it; saturates at 255
+    // Keys stored past this bucket whose probe passed it. Exact: it cannot
+    // exceed the number of ids (< 2^32), so it never saturates and always
+    // returns to 0 when those keys leave (an 8-bit count stuck at its
+    // maximum would make every miss probe on, for good).
+    std::uint32_t overflow;
     EntryId ids[kSlots];
   };
   static_assert(sizeof(Bucket) == 64, "a bucket is one cache line");
@@ -99,10 +102,14 @@ class IdTable {
     b->tags[slot - b->ids] = 0;
     // Undo the overflow counts the key left on its way from its home.
     for (std::size_t i = home_of(hash); &buckets_[i] != b; i = (i + 1) & (bucket_count_ - 1)) {
-      if (buckets_[i].overflow != 255) --buckets_[i].overflow;
+      assert(buckets_[i].overflow > 0);
+      --buckets_[i].overflow;
     }
     --size_;
   }
+
+  // A bucket's overflow count (for tests and diagnostics).
+  std::uint32_t overflow_count(std::size_t bucket) const { return buckets_[bucket].overflow; }
 
   // Forgets every id and frees the buckets.
   void clear() {
@@ -143,16 +150,18 @@ class IdTable {
         b.ids[s] = id;
         return;
       }
-      if (b.overflow != 255) ++b.overflow;
+      ++b.overflow;
     }
   }
 
   template <class ForEachStored>
   void grow(ForEachStored& for_each_stored) {
+    const std::size_t new_count = grown_bucket_count();
+    Bucket* fresh = allocate(new_count);  // may throw: nothing has changed yet
     Bucket* old = buckets_;
     const std::size_t old_count = bucket_count_;
-    bucket_count_ = grown_bucket_count();
-    buckets_ = allocate(bucket_count_);
+    buckets_ = fresh;
+    bucket_count_ = new_count;
     std::size_t moved = 0;
     for_each_stored([&](std::uint64_t hash, EntryId id) {
       place(hash, id);

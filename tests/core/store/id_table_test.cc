@@ -83,8 +83,8 @@ TEST(IdTable, WellSpreadHashesAgreeWithAReferenceMap) {
 }
 
 TEST(IdTable, ManyKeysSharingAHomeBucketAndTag) {
-  // 8 home buckets at most and 4 tags: long overflow chains, tag collisions
-  // everywhere, and bucket 0's overflow count saturates at 255.
+  // 8 home buckets at most and 4 tags: long overflow chains (counts past
+  // 255) and tag collisions everywhere.
   Harness h([](EntryId id) { return std::uint64_t{id % 8} | (std::uint64_t{id % 4 + 1} << 40); });
   for (EntryId id = 0; id < 3000; ++id) h.insert(id);
   h.check(3000);
@@ -123,13 +123,37 @@ TEST(IdTable, ClearFreesEverythingAndTheTableIsReusable) {
   random_walk(h, 1000, 3000, 4);
 }
 
-TEST(IdTable, AbsentKeysEndEvenWhenEveryBucketOverflowed) {
-  // Fill 2 buckets' worth past capacity through one home, then erase most:
-  // saturated counts keep every bucket "overflowed", and a miss must still end.
-  Harness h([](EntryId) { return std::uint64_t{5} << 40; });  // one home, one tag
+TEST(IdTable, OverflowCountsAreExactAndReturnToZero) {
+  // 300 keys at home 0 fill buckets 0..24 in order (12 each): bucket k was
+  // passed by every key stored after it. Counts past 255 stay exact.
+  Harness h([](EntryId id) { return std::uint64_t{id + 1} << 40; });  // home 0, distinct tags mod 255
   for (EntryId id = 0; id < 300; ++id) h.insert(id);
-  for (EntryId id = 0; id < 290; ++id) h.erase(id);
-  h.check(400);
+  ASSERT_EQ(h.table.bucket_count(), 32U);
+  for (std::size_t k = 0; k < 32; ++k) {
+    const std::uint32_t expected = k < 25 ? 300 - 12 * static_cast<std::uint32_t>(k + 1) : 0;
+    EXPECT_EQ(h.table.overflow_count(k), expected) << "bucket " << k;
+  }
+  for (EntryId id = 0; id < 300; id += 2) h.erase(id);
+  for (EntryId id = 1; id < 300; id += 2) h.erase(id);
+  for (std::size_t k = 0; k < 32; ++k) EXPECT_EQ(h.table.overflow_count(k), 0U) << "bucket " << k;
+  h.check(300);
+}
+
+TEST(IdTable, AMissEndsWhenEveryBucketHasOverflowed) {
+  // Two buckets, each passed by a key stored in the other, so no bucket has
+  // an overflow count of 0 and only the probe limit can end a miss.
+  // Ids below 13 are homed in bucket 0, the rest in bucket 1.
+  Harness h([](EntryId id) { return std::uint64_t{id} << 1 | (id >= 13 ? 1U : 0U) | std::uint64_t{id + 1} << 40; });
+  for (EntryId id = 0; id < 13; ++id) h.insert(id);  // 12 fill bucket 0; the 13th goes on to bucket 1
+  ASSERT_EQ(h.table.bucket_count(), 2U);
+  for (EntryId id = 13; id < 20; ++id) h.insert(id);  // bucket 1: 8 ids, 20 in all (the most 2 buckets take)
+  for (EntryId id = 0; id < 6; ++id) h.erase(id);     // room in bucket 0
+  for (EntryId id = 20; id < 24; ++id) h.insert(id);  // bucket 1 full
+  h.insert(24);                                       // passes bucket 1, wraps to bucket 0
+  ASSERT_EQ(h.table.bucket_count(), 2U);
+  EXPECT_EQ(h.table.overflow_count(0), 1U);
+  EXPECT_EQ(h.table.overflow_count(1), 1U);
+  h.check(40);  // misses homed in either bucket (0..5 and 25..39) end, and return nothing
 }
 
 }  // namespace
