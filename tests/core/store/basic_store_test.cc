@@ -640,5 +640,27 @@ TEST(BasicStoreTest, GetManyIsGetsInOrder) {
   }
 }
 
+// With a policy that never reads the time, every operation still sees a key
+// expire at exactly its time (the clock is read for entries with a TTL).
+TEST(BasicStoreTest, ExpiredKeysAreGoneForEveryOperationUnderATimelessPolicy) {
+  for (const std::string policy : {"lru", "sieve", "s3fifo", "noeviction"}) {
+    SCOPED_TRACE(policy);
+    Fixture f(config(64ULL << 20, policy));
+    for (const char* k : {"a", "b", "c", "d", "e"}) ASSERT_TRUE(f.store->set(k, "old", 5 * kSecond).is_ok());
+    f.clock.advance(5 * kSecond);
+    EXPECT_FALSE(f.store->exists("a"));
+    EXPECT_FALSE(f.store->del("b"));
+    EXPECT_FALSE(f.store->persist("c"));
+    EXPECT_EQ(f.store->ttl("e").kind, TtlResult::Kind::kMissing);
+    ASSERT_TRUE(f.store->set("d", "new").is_ok());  // a new key, not an overwrite keeping the old TTL
+    EXPECT_EQ(f.store->ttl("d").kind, TtlResult::Kind::kNoTtl);
+    EXPECT_EQ(f.store->get("d").value, "new");
+    const StoreStats s = f.store->stats();
+    EXPECT_EQ(s.expirations, 5U);
+    EXPECT_EQ(s.items, 1U);
+    EXPECT_EQ(s.deletes, 0U);
+  }
+}
+
 }  // namespace
 }  // namespace hcsim::core
