@@ -32,14 +32,18 @@ std::string bench_key(std::size_t i, char prefix = 'k') {
   return fmt::format("{}ey:{:012}", prefix, i);  // 16 bytes
 }
 
+// Fisher-Yates, from a fixed seed.
+template <typename T>
+void shuffle(std::vector<T>& items, std::uint64_t seed) {
+  core::SeededRandom random(seed);
+  for (std::size_t i = items.size(); i > 1; --i) std::swap(items[i - 1], items[random.uniform(i)]);
+}
+
 std::vector<std::string> make_keys(std::size_t n, char prefix, bool shuffled) {
   std::vector<std::string> keys;
   keys.reserve(n);
   for (std::size_t i = 0; i < n; ++i) keys.push_back(bench_key(i, prefix));
-  if (shuffled) {
-    core::SeededRandom random(99);
-    for (std::size_t i = n; i > 1; --i) std::swap(keys[i - 1], keys[random.uniform(i)]);
-  }
+  if (shuffled) shuffle(keys, 99);
   return keys;
 }
 
@@ -83,8 +87,7 @@ void run_memory_dependent_read(benchmark::State& state) {
     const std::size_t n = (std::size_t{256} << 20) / 64;  // one hop per 64-byte line
     std::vector<std::uint32_t> order(n);
     for (std::size_t i = 0; i < n; ++i) order[i] = static_cast<std::uint32_t>(i);
-    core::SeededRandom random(5);
-    for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[random.uniform(i)]);
+    shuffle(order, 5);
     std::vector<std::uint32_t, core::HugePageAllocator<std::uint32_t>> links(n * 16, 0);
     for (std::size_t i = 0; i < n; ++i) links[std::size_t{order[i]} * 16] = order[(i + 1) % n];
     return links;

@@ -1,5 +1,6 @@
-// HugePageAllocator: a std::allocator for big, randomly accessed arrays (the
-// store's hash table). Blocks of 2 MiB or more are mapped 2 MiB-aligned and
+// Huge pages for big, randomly accessed arrays: huge_pages::allocate backs the
+// store's IdTable, HugePageAllocator (a std::allocator) a benchmark's array.
+// Blocks of 2 MiB or more are mapped 2 MiB-aligned and
 // marked MADV_HUGEPAGE, so a random probe costs one TLB entry per 2 MiB
 // instead of per 4 KiB (on this project's VMs that halves a miss's cost).
 // Smaller blocks come from operator new. Stateless; any two compare equal.
