@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 #include <numeric>
+#include <utility>
 
 namespace hcsim::core {
 namespace {
@@ -52,14 +53,14 @@ auto with_vnode_key(std::string_view id, std::uint32_t v, Fn&& fn) {
 // by side.
 std::vector<std::uint64_t> vnode_positions(HashKind hash, std::string_view id, std::uint32_t count) {
   std::vector<std::uint64_t> out(count);
-  if (id.size() > kMaxNodeIdBytes) {
+  constexpr std::size_t kDigits = 8;  // v < 10^8 (HashRing allows 65,536 vnodes)
+  if (id.size() > kMaxNodeIdBytes || count > 100'000'000) {
     for (std::uint32_t v = 0; v < count; ++v) {
       out[v] = with_vnode_key(id, v, [hash](std::string_view key) { return hash_key(hash, key); });
     }
     return out;
   }
   constexpr std::uint32_t kBlock = 64;
-  constexpr std::size_t kDigits = 10;
   const std::size_t prefix = id.size() + 1;  // "<id>:"
   const std::size_t stride = prefix + kDigits;
   std::vector<char> keys(stride * kBlock);
@@ -67,22 +68,31 @@ std::vector<std::uint64_t> vnode_positions(HashKind hash, std::string_view id, s
     std::memcpy(keys.data() + k * stride, id.data(), id.size());
     keys[k * stride + id.size()] = ':';
   }
-  // v in decimal, counted up digit by digit: most keys change one byte.
-  char digits[kDigits] = {'0'};
+  // v in decimal, held in one register (byte i is the i-th digit in memory
+  // order) and counted up digit by digit; each key gets its digits in one
+  // 8-byte store. Not kept in memory on purpose: a wide load of bytes just
+  // stored one at a time cannot be forwarded from the store buffer, and
+  // that stall cost more than all the hashing.
+  static_assert(std::endian::native == std::endian::little);
+  const auto digit_shift = [](std::size_t i) { return static_cast<unsigned>(8 * i); };
+  std::uint64_t digits = '0';
   std::size_t ndigits = 1;
   std::array<std::uint16_t, kBlock> lengths;
   for (std::uint32_t base = 0; base < count; base += kBlock) {
     const std::uint32_t n = std::min(kBlock, count - base);
     for (std::uint32_t k = 0; k < n; ++k) {
-      std::memcpy(keys.data() + k * stride + prefix, digits, kDigits);
+      std::memcpy(keys.data() + k * stride + prefix, &digits, kDigits);
       lengths[k] = static_cast<std::uint16_t>(prefix + ndigits);
       std::size_t d = ndigits;
-      while (d > 0 && digits[d - 1] == '9') digits[--d] = '0';
+      while (d > 0 && ((digits >> digit_shift(d - 1)) & 0xFF) == '9') {
+        --d;
+        digits -= std::uint64_t{'9' - '0'} << digit_shift(d);  // 9 -> 0, carry on
+      }
       if (d > 0) {
-        ++digits[d - 1];
-      } else {  // 9..9 -> 10..0
-        digits[ndigits++] = '0';
-        digits[0] = '1';
+        digits += std::uint64_t{1} << digit_shift(d - 1);
+      } else {  // 9..9 -> 10..0: the zeros move up one byte under a new 1
+        digits = (digits << 8) | '1';
+        ++ndigits;
       }
     }
     for (std::uint32_t k = 0; k < n; ++k) {
@@ -144,14 +154,15 @@ std::shared_ptr<RingSnapshot::Points> RingSnapshot::allocate_points(std::size_t 
   p->shift = 64 - table_bits(size);
   p->positions = std::make_unique_for_overwrite<std::uint64_t[]>(size + kSlack);
   p->owners = std::make_unique_for_overwrite<NodeIndex[]>(size + kSlack);
-  p->table = std::make_unique_for_overwrite<std::uint32_t[]>(p->table_size());
+  p->table = std::make_unique_for_overwrite<std::uint32_t[]>(p->table_size() + kSlack);
   return p;
 }
 
 void RingSnapshot::finish_points(Points& p) {
-  p.positions[p.size] = kSentinel;
-  p.positions[p.size + 1] = kSentinel;
-  for (std::size_t k = 0; k < kReplicaWindow; ++k) p.owners[p.size + k] = p.size == 0 ? kNoNode : p.owners[k % p.size];
+  // Every spare element is set: a derived snapshot's run moves read them.
+  std::fill_n(p.positions.get() + p.size, kSlack, kSentinel);
+  for (std::size_t k = 0; k < kSlack; ++k) p.owners[p.size + k] = p.size == 0 ? kNoNode : p.owners[k % p.size];
+  std::fill_n(p.table.get() + p.table_size(), kSlack, static_cast<std::uint32_t>(p.size));
 }
 
 void RingSnapshot::build_table(Points& p) {
@@ -191,40 +202,59 @@ NodeIndex RingSnapshot::find_node(std::string_view id) const {
 }
 
 namespace {
-// Copies n elements in whole 32-byte chunks: reads and writes up to one chunk
-// past the run (the arrays keep kSlack spare elements). Runs are copied in
-// ascending order, so what a chunk writes past its run is overwritten by
-// what comes next; copying bytes, it may read the spare elements unset.
-template <typename T>
-void copy_run(const T* src, T* dst, std::size_t n) {
-  constexpr std::size_t kChunk = 32 / sizeof(T);
-  for (std::size_t i = 0; i < n; i += kChunk) std::memcpy(dst + i, src + i, 32);
+// Elements a run move handles at once (vectorised), without a loop.
+constexpr std::size_t kRunChunk = 16;
+
+// Moves a run of n elements from a parent snapshot's array into a derived
+// one's, through f: kRunChunk at a time, with no loop at all for a run that
+// short (most are: about 10 points or 16 index entries), so a run's length
+// costs no mispredicted loop exit. Reads and writes up to kRunChunk - 1
+// elements past the run (the arrays keep kSlack spare ones); runs are moved
+// in ascending order, so the next run overwrites what one wrote past its end.
+template <typename T, typename F>
+void move_run(const T* __restrict src, T* __restrict dst, std::size_t n, F f) {
+  for (std::size_t c = 0; c < kRunChunk; ++c) dst[c] = f(src[c]);
+  for (std::size_t i = kRunChunk; i < n; i += kRunChunk) {
+    for (std::size_t c = 0; c < kRunChunk; ++c) dst[i + c] = f(src[i + c]);
+  }
 }
 
-// The index of a derived ring from its parent's (same width, so the same
-// buckets): every entry moves by the number of points inserted (or removed)
-// below its bucket. `changed` holds those points' positions, ascending.
-// Writes each entry once, in runs of equal offset.
-void shift_table(const std::uint32_t* old_table, std::uint32_t* table, std::size_t entries, unsigned shift,
-                 std::span<const std::uint64_t> changed, bool inserted) {
-  std::size_t t = 0;
-  for (std::size_t k = 0; k <= changed.size(); ++k) {
-    const std::size_t end = k < changed.size() ? static_cast<std::size_t>(changed[k] >> shift) + 1 : entries;
-    const auto d = static_cast<std::uint32_t>(inserted ? k : 0 - k);  // modulo 2^32: adds or subtracts k
-    for (; t < end; ++t) table[t] = old_table[t] + d;
+constexpr auto kSame = [](auto x) { return x; };
+
+// Sorts hashes: two counting passes over their top 16 bits, then an
+// insertion sort, which has only the few that share those bits to order.
+// About 5x std::sort for a node's 256 vnodes, whose comparisons are coin
+// flips to the branch predictor.
+void sort_hashes(std::vector<std::uint64_t>& v) {
+  if (v.size() < 32 || v.size() > (std::size_t{1} << 16)) {
+    std::sort(v.begin(), v.end());
+    return;
+  }
+  std::vector<std::uint64_t> other(v.size());
+  std::uint64_t* src = v.data();
+  std::uint64_t* dst = other.data();
+  for (const unsigned shift : {48u, 56u}) {
+    std::array<std::uint32_t, 256> start{};
+    for (std::size_t i = 0; i < v.size(); ++i) ++start[(src[i] >> shift) & 0xFF];
+    std::uint32_t below = 0;
+    for (std::uint32_t& s : start) below += std::exchange(s, below);
+    for (std::size_t i = 0; i < v.size(); ++i) dst[start[(src[i] >> shift) & 0xFF]++] = src[i];
+    std::swap(src, dst);
+  }
+  // An even number of passes: the result is back in v.
+  for (std::size_t i = 1; i < v.size(); ++i) {
+    const std::uint64_t x = v[i];
+    std::size_t j = i;
+    for (; j > 0 && v[j - 1] > x; --j) v[j] = v[j - 1];
+    v[j] = x;
   }
 }
 }  // namespace
 
-void RingSnapshot::finish_derived(RingSnapshot& next, std::shared_ptr<Points> p, std::span<const std::uint64_t> changed,
-                                  bool inserted) const {
-  const Points& old = *points_;
+void RingSnapshot::finish_derived(RingSnapshot& next, std::shared_ptr<Points> p, bool table_moved) const {
+  static_assert(kSlack >= kRunChunk);
   finish_points(*p);
-  if (p->shift == old.shift) {
-    shift_table(old.table.get(), p->table.get(), p->table_size(), p->shift, changed, inserted);
-  } else {
-    build_table(*p);
-  }
+  if (!table_moved) build_table(*p);
   next.set_points(std::move(p));
   next.count_alive();
 }
@@ -239,7 +269,7 @@ RingSnapshot RingSnapshot::with_node(std::string_view id, std::uint32_t vnodes) 
   next.nodes_.push_back({std::string(id), vnodes, true});
 
   std::vector<std::uint64_t> fresh = vnode_positions(hash_, id, vnodes);
-  std::sort(fresh.begin(), fresh.end());
+  sort_hashes(fresh);
   const Points& old = *points_;
   // Each new point goes just before the first old point at or above it (an
   // O(1) search each). An equal position (practically never: 64-bit hashes)
@@ -252,20 +282,30 @@ RingSnapshot RingSnapshot::with_node(std::string_view id, std::uint32_t vnodes) 
   }
   if (tie) return RingSnapshot(hash_, next.nodes_);
 
-  // Block copies of the old runs between insertion points.
+  // Run k: the old points between new points k-1 and k move up by k, and
+  // so do the index entries of buckets past new point k-1's up to k's
+  // (same width: the same buckets; else the index is built anew).
   auto p = allocate_points(old.size + vnodes);
+  const bool move_table = p->shift == old.shift;
   std::size_t from = 0;
+  std::size_t t = 0;
   for (std::size_t k = 0; k <= vnodes; ++k) {
     const std::size_t to = k < vnodes ? at[k] : old.size;
-    copy_run(old.positions.get() + from, p->positions.get() + from + k, to - from);
-    copy_run(old.owners.get() + from, p->owners.get() + from + k, to - from);
+    move_run(old.positions.get() + from, p->positions.get() + from + k, to - from, kSame);
+    move_run(old.owners.get() + from, p->owners.get() + from + k, to - from, kSame);
     if (k < vnodes) {
       p->positions[to + k] = fresh[k];
       p->owners[to + k] = added;
     }
+    if (move_table) {
+      const std::size_t t_end = k < vnodes ? static_cast<std::size_t>(fresh[k] >> p->shift) + 1 : p->table_size();
+      const auto up = static_cast<std::uint32_t>(k);
+      move_run(old.table.get() + t, p->table.get() + t, t_end - t, [up](std::uint32_t x) { return x + up; });
+      t = t_end;
+    }
     from = to;
   }
-  finish_derived(next, std::move(p), fresh, true);
+  finish_derived(next, std::move(p), move_table);
   return next;
 }
 
@@ -286,21 +326,27 @@ RingSnapshot RingSnapshot::without_node(std::string_view id) const {
     found += old.owners[i] == gone;
   }
   assert(found == count);
-  // Block copies of the runs between them; owners above `gone` renumber down.
+  // Run j: the points between removed points j-1 and j move down by j
+  // (owners above `gone` renumber down), and so do the index entries of
+  // buckets past removed point j-1's up to j's.
   auto p = allocate_points(old.size - count);
-  std::vector<std::uint64_t> gone_positions(count);
+  const bool move_table = p->shift == old.shift;
   std::size_t from = 0;
+  std::size_t t = 0;
   for (std::size_t j = 0; j <= count; ++j) {
     const std::size_t to = j < count ? removed[j] : old.size;
-    copy_run(old.positions.get() + from, p->positions.get() + from - j, to - from);
-    // Renumbered in whole chunks of 8, like copy_run.
-    for (std::size_t i = from; i < to; i += 8) {
-      for (std::size_t c = 0; c < 8; ++c) p->owners[i + c - j] = old.owners[i + c] - (old.owners[i + c] > gone ? 1 : 0);
+    move_run(old.positions.get() + from, p->positions.get() + from - j, to - from, kSame);
+    move_run(old.owners.get() + from, p->owners.get() + from - j, to - from,
+             [gone](NodeIndex o) { return o - (o > gone ? 1 : 0); });
+    if (move_table) {
+      const std::size_t t_end = j < count ? static_cast<std::size_t>(old.positions[to] >> p->shift) + 1 : p->table_size();
+      const auto down = static_cast<std::uint32_t>(j);
+      move_run(old.table.get() + t, p->table.get() + t, t_end - t, [down](std::uint32_t x) { return x - down; });
+      t = t_end;
     }
-    if (j < count) gone_positions[j] = old.positions[to];
     from = to + 1;
   }
-  finish_derived(next, std::move(p), gone_positions, false);
+  finish_derived(next, std::move(p), move_table);
   return next;
 }
 

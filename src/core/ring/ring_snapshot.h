@@ -133,9 +133,9 @@ class RingSnapshot {
   struct Points {
     // Arrays, not vectors: a derived snapshot writes every element once, so
     // zero-filling them first would only cost time.
-    std::unique_ptr<std::uint64_t[]> positions;  // size + kSlack: two UINT64_MAX sentinels, then spare
+    std::unique_ptr<std::uint64_t[]> positions;  // size + kSlack: UINT64_MAX sentinels after the points
     std::unique_ptr<NodeIndex[]> owners;         // size + kSlack: owners[size + k] == owners[k % size]
-    std::unique_ptr<std::uint32_t[]> table;      // 2^b entries: first index with top bits >= t
+    std::unique_ptr<std::uint32_t[]> table;      // 2^b + kSlack entries: first index with top bits >= t
     unsigned shift = 63;                         // 64 - b
     std::size_t size = 0;
     std::size_t table_size() const { return std::size_t{1} << (64 - shift); }
@@ -146,12 +146,10 @@ class RingSnapshot {
   static void finish_points(Points& p);
   // The index from scratch, from the sorted positions.
   static void build_table(Points& p);
-  // Gives `next`, derived from this snapshot by inserting (or removing) the
-  // points at `changed` (ascending), the points `p` (positions and owners
-  // written): sentinels, pads, the index shifted from this one's (rebuilt if
-  // its width changed), the alive counts.
-  void finish_derived(RingSnapshot& next, std::shared_ptr<Points> p, std::span<const std::uint64_t> changed,
-                      bool inserted) const;
+  // Gives `next` the points `p` (positions and owners written, and the
+  // index too if `table_moved`, else it is built here), with their
+  // sentinels and pads, and the alive counts.
+  void finish_derived(RingSnapshot& next, std::shared_ptr<Points> p, bool table_moved) const;
   // The Points arrays a search reads, copied into the snapshot so that a
   // lookup does not first load them through points_.
   struct FastPath {
@@ -178,10 +176,11 @@ class RingSnapshot {
   // as often as a small ring needs), so a window read from any search
   // result stays in bounds.
   static constexpr std::size_t kReplicaWindow = 8;
-  // Elements past `size` in both point arrays: the sentinels and pads, and
-  // room for the whole-chunk copies of a derived snapshot (32 bytes).
-  static constexpr std::size_t kSlack = 8;
-  static_assert(kSlack >= kReplicaWindow && kSlack >= 32 / sizeof(NodeIndex) - 1);
+  // Elements past `size` in both point arrays (and past the index's 2^b):
+  // the sentinels and pads, and room for the fixed-size run moves of a
+  // derived snapshot.
+  static constexpr std::size_t kSlack = 16;
+  static_assert(kSlack >= kReplicaWindow);
   // The general replica walk from point `start`: out.size() (<= alive) nodes.
   std::size_t replicas_walk(std::size_t start, std::span<NodeIndex> out) const;
   NodeIndex first_alive_from(std::size_t i) const;

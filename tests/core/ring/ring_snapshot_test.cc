@@ -126,20 +126,28 @@ TEST(RingSnapshot, EveryIncrementalStepEqualsAFromScratchBuild) {
 }
 
 // Vnode keys are written with their decimal digits counted up in place; every
-// carry (9 -> 10 up to 9999 -> 10000) against keys formatted independently,
-// both when a snapshot is built and when a node is added to one.
+// carry (9 -> 10 up to 99999 -> 100000) against keys formatted independently,
+// both when a snapshot is built and when a node is added to one. A new
+// node's positions are sorted by a radix pass over their top 16 bits plus an
+// insertion sort up to 65,536 of them (12,000 share those bits a thousand
+// times over), by std::sort past that.
 TEST(RingSnapshot, VnodePositionsAreTheHashesOfTheSeedKeysAcrossDigitCarries) {
-  constexpr std::uint32_t kVnodes = 12000;
-  std::vector<std::uint64_t> want;
-  for (std::uint32_t v = 0; v < kVnodes; ++v) {
-    const std::string key = "n7:" + std::to_string(v);
-    want.push_back(XXH64(key.data(), key.size(), 0));
+  for (const std::uint32_t vnodes : {12000u, 65536u, 100001u}) {
+    SCOPED_TRACE(vnodes);
+    std::vector<std::uint64_t> want;
+    for (std::uint32_t v = 0; v < vnodes; ++v) {
+      const std::string key = "n7:" + std::to_string(v);
+      want.push_back(XXH64(key.data(), key.size(), 0));
+    }
+    std::sort(want.begin(), want.end());
+    const RingSnapshot built(HashKind::kXxh64, {{"n7", vnodes, true}});
+    EXPECT_TRUE(std::ranges::equal(built.positions(), want));
+    const RingSnapshot added = RingSnapshot().with_node("n7", vnodes);
+    EXPECT_TRUE(std::ranges::equal(added.positions(), want));
+    const RingSnapshot second = build(2, 40).with_node("n7", vnodes);
+    EXPECT_EQ(second.vnode_count(), vnodes + 80u);
+    EXPECT_TRUE(std::ranges::includes(second.positions(), want));
   }
-  std::sort(want.begin(), want.end());
-  const RingSnapshot built(HashKind::kXxh64, {{"n7", kVnodes, true}});
-  EXPECT_TRUE(std::ranges::equal(built.positions(), want));
-  const RingSnapshot added = RingSnapshot().with_node("n7", kVnodes);
-  EXPECT_TRUE(std::ranges::equal(added.positions(), want));
 }
 
 TEST(RingSnapshot, RemovingAMiddleNodeRenumbersOwners) {
