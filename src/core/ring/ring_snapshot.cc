@@ -101,6 +101,44 @@ std::vector<std::uint64_t> vnode_positions(HashKind hash, std::string_view id, s
   }
   return out;
 }
+
+// Sorts hashes: two counting passes over their top 16 bits, then an
+// insertion sort, which has only the few that share those bits to order.
+// Faster than std::sort for a node's 256 vnodes, whose comparisons are
+// coin flips to the branch predictor.
+void sort_hashes(std::vector<std::uint64_t>& v) {
+  if (v.size() < 32 || v.size() > (std::size_t{1} << 16)) {
+    std::sort(v.begin(), v.end());
+    return;
+  }
+  std::vector<std::uint64_t> other(v.size());
+  std::uint64_t* src = v.data();
+  std::uint64_t* dst = other.data();
+  for (const unsigned shift : {48u, 56u}) {
+    std::array<std::uint32_t, 256> start{};
+    for (std::size_t i = 0; i < v.size(); ++i) ++start[(src[i] >> shift) & 0xFF];
+    std::uint32_t below = 0;
+    for (std::uint32_t& s : start) below += std::exchange(s, below);
+    for (std::size_t i = 0; i < v.size(); ++i) dst[start[(src[i] >> shift) & 0xFF]++] = src[i];
+    std::swap(src, dst);
+  }
+  // An even number of passes: the result is back in v.
+  for (std::size_t i = 1; i < v.size(); ++i) {
+    const std::uint64_t x = v[i];
+    std::size_t j = i;
+    for (; j > 0 && v[j - 1] > x; --j) v[j] = v[j - 1];
+    v[j] = x;
+  }
+}
+
+// A node's positions, sorted.
+std::shared_ptr<const RingSnapshot::NodePositions> node_positions(HashKind hash, std::string_view id,
+                                                                   std::uint32_t vnodes) {
+  std::vector<std::uint64_t> sorted = vnode_positions(hash, id, vnodes);
+  sort_hashes(sorted);
+  return std::make_shared<const RingSnapshot::NodePositions>(
+      RingSnapshot::NodePositions{hash, std::string(id), std::move(sorted)});
+}
 }  // namespace
 
 std::string vnode_key(std::string_view id, std::uint32_t v) {
@@ -120,10 +158,12 @@ RingSnapshot::RingSnapshot(HashKind hash, std::vector<NodeEntry> nodes) : hash_(
   for (const NodeEntry& n : nodes_) total += n.vnodes;
   points.reserve(total);
   for (NodeIndex idx = 0; idx < nodes_.size(); ++idx) {
-    assert(nodes_[idx].vnodes > 0);
-    for (const std::uint64_t pos : vnode_positions(hash_, nodes_[idx].id, nodes_[idx].vnodes)) {
-      points.push_back({pos, idx});
+    NodeEntry& n = nodes_[idx];
+    assert(n.vnodes > 0);
+    if (!n.positions || n.positions->hash != hash_ || n.positions->id != n.id || n.positions->sorted.size() != n.vnodes) {
+      n.positions = node_positions(hash_, n.id, n.vnodes);
     }
+    for (const std::uint64_t pos : n.positions->sorted) points.push_back({pos, idx});
   }
   std::sort(points.begin(), points.end(), [this](const Point& a, const Point& b) {
     if (a.position != b.position) return a.position < b.position;
@@ -221,34 +261,6 @@ void move_run(const T* __restrict src, T* __restrict dst, std::size_t n, F f) {
 
 constexpr auto kSame = [](auto x) { return x; };
 
-// Sorts hashes: two counting passes over their top 16 bits, then an
-// insertion sort, which has only the few that share those bits to order.
-// About 5x std::sort for a node's 256 vnodes, whose comparisons are coin
-// flips to the branch predictor.
-void sort_hashes(std::vector<std::uint64_t>& v) {
-  if (v.size() < 32 || v.size() > (std::size_t{1} << 16)) {
-    std::sort(v.begin(), v.end());
-    return;
-  }
-  std::vector<std::uint64_t> other(v.size());
-  std::uint64_t* src = v.data();
-  std::uint64_t* dst = other.data();
-  for (const unsigned shift : {48u, 56u}) {
-    std::array<std::uint32_t, 256> start{};
-    for (std::size_t i = 0; i < v.size(); ++i) ++start[(src[i] >> shift) & 0xFF];
-    std::uint32_t below = 0;
-    for (std::uint32_t& s : start) below += std::exchange(s, below);
-    for (std::size_t i = 0; i < v.size(); ++i) dst[start[(src[i] >> shift) & 0xFF]++] = src[i];
-    std::swap(src, dst);
-  }
-  // An even number of passes: the result is back in v.
-  for (std::size_t i = 1; i < v.size(); ++i) {
-    const std::uint64_t x = v[i];
-    std::size_t j = i;
-    for (; j > 0 && v[j - 1] > x; --j) v[j] = v[j - 1];
-    v[j] = x;
-  }
-}
 }  // namespace
 
 void RingSnapshot::finish_derived(RingSnapshot& next, std::shared_ptr<Points> p, bool table_moved) const {
@@ -268,8 +280,8 @@ RingSnapshot RingSnapshot::with_node(std::string_view id, std::uint32_t vnodes) 
   const auto added = static_cast<NodeIndex>(nodes_.size());
   next.nodes_.push_back({std::string(id), vnodes, true});
 
-  std::vector<std::uint64_t> fresh = vnode_positions(hash_, id, vnodes);
-  sort_hashes(fresh);
+  next.nodes_.back().positions = node_positions(hash_, id, vnodes);
+  const std::vector<std::uint64_t>& fresh = next.nodes_.back().positions->sorted;
   const Points& old = *points_;
   // Each new point goes just before the first old point at or above it (an
   // O(1) search each). An equal position (practically never: 64-bit hashes)
@@ -317,15 +329,18 @@ RingSnapshot RingSnapshot::without_node(std::string_view id) const {
   next.nodes_.erase(next.nodes_.begin() + gone);
   const Points& old = *points_;
   const std::size_t count = nodes_[gone].vnodes;
-  // The removed points' indices in order, without a branch per point: every
-  // index is written, and the count advances past the removed ones.
-  std::vector<std::uint32_t> removed(count + 1);
-  std::size_t found = 0;
-  for (std::size_t i = 0; i < old.size; ++i) {
-    removed[found] = static_cast<std::uint32_t>(i);
-    found += old.owners[i] == gone;
+  // The removed points' indices in order: a search for each of the node's
+  // positions, then past any equal position that sorts first (another
+  // node's, or this node's already found).
+  const std::vector<std::uint64_t>& gone_positions = nodes_[gone].positions->sorted;
+  assert(gone_positions.size() == count);
+  std::vector<std::uint32_t> removed(count);
+  for (std::size_t j = 0; j < count; ++j) {
+    std::size_t i = search(gone_positions[j]);
+    if (j > 0) i = std::max<std::size_t>(i, removed[j - 1] + 1);
+    while (old.owners[i] != gone) ++i;
+    removed[j] = static_cast<std::uint32_t>(i);
   }
-  assert(found == count);
   // Run j: the points between removed points j-1 and j move down by j
   // (owners above `gone` renumber down), and so do the index entries of
   // buckets past removed point j-1's up to j's.

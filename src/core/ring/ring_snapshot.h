@@ -37,10 +37,22 @@ std::string vnode_key(std::string_view id, std::uint32_t v);
 
 class RingSnapshot {
  public:
+  // A node's vnode positions, ascending, as a snapshot computed them.
+  struct NodePositions {
+    HashKind hash;
+    std::string id;
+    std::vector<std::uint64_t> sorted;
+  };
   struct NodeEntry {
     std::string id;
     std::uint32_t vnodes = 0;
     bool alive = true;
+    // Set by the snapshot, shared by the snapshots derived from it (null in
+    // an entry made elsewhere). Removing the node finds its points by
+    // searching for these instead of scanning every owner; building from
+    // entries reuses them when they match (hash, id, vnodes) instead of
+    // hashing again.
+    std::shared_ptr<const NodePositions> positions = nullptr;
   };
 
   // An empty ring.

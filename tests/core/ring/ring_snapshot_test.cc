@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <bit>
 #include <limits>
+#include <memory>
 #include <random>
+#include <tuple>
+#include <utility>
 
 #include <gtest/gtest.h>
 
@@ -147,6 +150,62 @@ TEST(RingSnapshot, VnodePositionsAreTheHashesOfTheSeedKeysAcrossDigitCarries) {
     const RingSnapshot second = build(2, 40).with_node("n7", vnodes);
     EXPECT_EQ(second.vnode_count(), vnodes + 80u);
     EXPECT_TRUE(std::ranges::includes(second.positions(), want));
+  }
+}
+
+// Entries whose positions a test chose: equal positions, which XXH64 of real
+// vnode keys practically never gives, in the tie order (by node id).
+std::vector<RingSnapshot::NodeEntry> chosen_positions(
+    const std::vector<std::pair<std::string, std::vector<std::uint64_t>>>& nodes) {
+  std::vector<RingSnapshot::NodeEntry> entries;
+  for (const auto& [id, sorted] : nodes) {
+    entries.push_back({id, static_cast<std::uint32_t>(sorted.size()), true,
+                       std::make_shared<const RingSnapshot::NodePositions>(
+                           RingSnapshot::NodePositions{HashKind::kXxh64, id, sorted})});
+  }
+  return entries;
+}
+
+// Removing a node finds its points by searching for its positions; where
+// another node (or the node itself) has the same position, it must take
+// exactly its own points. Each removal against a build of the rest.
+TEST(RingSnapshot, RemovingANodeWhosePositionsTieTakesExactlyItsPoints) {
+  const std::vector<std::pair<std::string, std::vector<std::uint64_t>>> nodes = {
+      {"a", {5, 10, 10, 40, 40}}, {"b", {10, 20, 40}}, {"c", {10, 40, 50, 50}}, {"d", {7, 20, 60}}};
+  const RingSnapshot all(HashKind::kXxh64, chosen_positions(nodes));
+  ASSERT_EQ(all.vnode_count(), 15u);
+  for (std::size_t gone = 0; gone < nodes.size(); ++gone) {
+    SCOPED_TRACE(nodes[gone].first);
+    auto rest = nodes;
+    rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(gone));
+    const RingSnapshot removed = all.without_node(nodes[gone].first);
+    const RingSnapshot scratch(HashKind::kXxh64, chosen_positions(rest));
+    ASSERT_TRUE(std::ranges::equal(removed.positions(), scratch.positions()));
+    for (std::uint64_t h = 0; h <= 61; ++h) {
+      ASSERT_EQ(removed.node_id(removed.primary_for_hash(h)), scratch.node_id(scratch.primary_for_hash(h))) << h;
+    }
+  }
+}
+
+// A snapshot keeps each node's sorted positions in its entry; building from
+// entries reuses them only when they were computed for the same hash, id and
+// vnode count, and hashes again otherwise.
+TEST(RingSnapshot, EntriesCarryTheirPositionsAndStalePositionsAreRecomputed) {
+  const RingSnapshot r = build(3, 64);
+  for (const auto& n : r.nodes()) {
+    ASSERT_NE(n.positions, nullptr);
+    const RingSnapshot alone(HashKind::kXxh64, {{n.id, 64, true}});
+    EXPECT_TRUE(std::ranges::equal(n.positions->sorted, alone.positions()));
+  }
+  const std::vector<std::uint64_t> fake = {1, 2, 3};
+  for (const auto& [hash, id, vnodes] : {std::tuple{HashKind::kXxh3, "x", 3u}, std::tuple{HashKind::kXxh64, "y", 3u},
+                                         std::tuple{HashKind::kXxh64, "x", 4u}}) {
+    std::vector<RingSnapshot::NodeEntry> entries = {
+        {"x", vnodes, true, std::make_shared<const RingSnapshot::NodePositions>(RingSnapshot::NodePositions{hash, id, fake})}};
+    const RingSnapshot built(HashKind::kXxh64, entries);
+    const RingSnapshot fresh(HashKind::kXxh64, {{"x", vnodes, true}});
+    EXPECT_TRUE(std::ranges::equal(built.positions(), fresh.positions()));
+    EXPECT_FALSE(std::ranges::equal(built.positions(), fake));
   }
 }
 
