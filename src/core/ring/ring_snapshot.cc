@@ -111,18 +111,23 @@ void sort_hashes(std::vector<std::uint64_t>& v) {
     std::sort(v.begin(), v.end());
     return;
   }
-  std::vector<std::uint64_t> other(v.size());
-  std::uint64_t* src = v.data();
-  std::uint64_t* dst = other.data();
-  for (const unsigned shift : {48u, 56u}) {
-    std::array<std::uint32_t, 256> start{};
-    for (std::size_t i = 0; i < v.size(); ++i) ++start[(src[i] >> shift) & 0xFF];
-    std::uint32_t below = 0;
-    for (std::uint32_t& s : start) below += std::exchange(s, below);
-    for (std::size_t i = 0; i < v.size(); ++i) dst[start[(src[i] >> shift) & 0xFF]++] = src[i];
-    std::swap(src, dst);
+  // Both digits' counts in one read, then one scatter per digit.
+  const std::size_t n = v.size();
+  auto other = std::make_unique_for_overwrite<std::uint64_t[]>(n);
+  std::array<std::uint32_t, 256> low{};
+  std::array<std::uint32_t, 256> high{};
+  for (std::size_t i = 0; i < n; ++i) {
+    ++low[(v[i] >> 48) & 0xFF];
+    ++high[v[i] >> 56];
   }
-  // An even number of passes: the result is back in v.
+  std::uint32_t below_low = 0;
+  std::uint32_t below_high = 0;
+  for (std::size_t d = 0; d < 256; ++d) {
+    below_low += std::exchange(low[d], below_low);
+    below_high += std::exchange(high[d], below_high);
+  }
+  for (std::size_t i = 0; i < n; ++i) other[low[(v[i] >> 48) & 0xFF]++] = v[i];
+  for (std::size_t i = 0; i < n; ++i) v[high[other[i] >> 56]++] = other[i];
   for (std::size_t i = 1; i < v.size(); ++i) {
     const std::uint64_t x = v[i];
     std::size_t j = i;
@@ -192,24 +197,29 @@ std::shared_ptr<RingSnapshot::Points> RingSnapshot::allocate_points(std::size_t 
   auto p = std::make_shared<Points>();
   p->size = size;
   p->shift = 64 - table_bits(size);
-  p->positions = std::make_unique_for_overwrite<std::uint64_t[]>(size + kSlack);
-  p->owners = std::make_unique_for_overwrite<NodeIndex[]>(size + kSlack);
-  p->table = std::make_unique_for_overwrite<std::uint32_t[]>(p->table_size() + kSlack);
+  const std::size_t positions_bytes = (size + kSlack) * sizeof(std::uint64_t);
+  const std::size_t owners_bytes = (size + kSlack) * sizeof(NodeIndex);
+  const std::size_t table_bytes = (p->table_size() + kSlack) * sizeof(std::uint32_t);
+  static_assert(alignof(std::uint64_t) >= alignof(NodeIndex) && alignof(NodeIndex) >= alignof(std::uint32_t));
+  p->memory = std::make_unique_for_overwrite<std::byte[]>(positions_bytes + owners_bytes + table_bytes);
+  p->positions = reinterpret_cast<std::uint64_t*>(p->memory.get());
+  p->owners = reinterpret_cast<NodeIndex*>(p->memory.get() + positions_bytes);
+  p->table = reinterpret_cast<std::uint32_t*>(p->memory.get() + positions_bytes + owners_bytes);
   return p;
 }
 
 void RingSnapshot::finish_points(Points& p) {
   // Every spare element is set: a derived snapshot's run moves read them.
-  std::fill_n(p.positions.get() + p.size, kSlack, kSentinel);
+  std::fill_n(p.positions + p.size, kSlack, kSentinel);
   for (std::size_t k = 0; k < kSlack; ++k) p.owners[p.size + k] = p.size == 0 ? kNoNode : p.owners[k % p.size];
-  std::fill_n(p.table.get() + p.table_size(), kSlack, static_cast<std::uint32_t>(p.size));
+  std::fill_n(p.table + p.table_size(), kSlack, static_cast<std::uint32_t>(p.size));
 }
 
 void RingSnapshot::build_table(Points& p) {
   // table[t] = number of points whose top b bits are < t: a histogram of the
   // buckets, then an exclusive prefix sum (no data-dependent branches).
   const std::size_t n = p.table_size();
-  std::fill_n(p.table.get(), n, 0u);
+  std::fill_n(p.table, n, 0u);
   for (std::size_t i = 0; i < p.size; ++i) ++p.table[p.positions[i] >> p.shift];
   std::uint32_t below = 0;
   for (std::size_t t = 0; t < n; ++t) {
@@ -221,7 +231,7 @@ void RingSnapshot::build_table(Points& p) {
 
 void RingSnapshot::set_points(std::shared_ptr<const Points> points) {
   points_ = std::move(points);
-  fast_ = {points_->positions.get(), points_->owners.get(), points_->table.get(), points_->shift};
+  fast_ = {points_->positions, points_->owners, points_->table, points_->shift};
 }
 
 void RingSnapshot::count_alive() {
@@ -303,8 +313,8 @@ RingSnapshot RingSnapshot::with_node(std::string_view id, std::uint32_t vnodes) 
   std::size_t t = 0;
   for (std::size_t k = 0; k <= vnodes; ++k) {
     const std::size_t to = k < vnodes ? at[k] : old.size;
-    move_run(old.positions.get() + from, p->positions.get() + from + k, to - from, kSame);
-    move_run(old.owners.get() + from, p->owners.get() + from + k, to - from, kSame);
+    move_run(old.positions + from, p->positions + from + k, to - from, kSame);
+    move_run(old.owners + from, p->owners + from + k, to - from, kSame);
     if (k < vnodes) {
       p->positions[to + k] = fresh[k];
       p->owners[to + k] = added;
@@ -312,7 +322,7 @@ RingSnapshot RingSnapshot::with_node(std::string_view id, std::uint32_t vnodes) 
     if (move_table) {
       const std::size_t t_end = k < vnodes ? static_cast<std::size_t>(fresh[k] >> p->shift) + 1 : p->table_size();
       const auto up = static_cast<std::uint32_t>(k);
-      move_run(old.table.get() + t, p->table.get() + t, t_end - t, [up](std::uint32_t x) { return x + up; });
+      move_run(old.table + t, p->table + t, t_end - t, [up](std::uint32_t x) { return x + up; });
       t = t_end;
     }
     from = to;
@@ -350,13 +360,13 @@ RingSnapshot RingSnapshot::without_node(std::string_view id) const {
   std::size_t t = 0;
   for (std::size_t j = 0; j <= count; ++j) {
     const std::size_t to = j < count ? removed[j] : old.size;
-    move_run(old.positions.get() + from, p->positions.get() + from - j, to - from, kSame);
-    move_run(old.owners.get() + from, p->owners.get() + from - j, to - from,
+    move_run(old.positions + from, p->positions + from - j, to - from, kSame);
+    move_run(old.owners + from, p->owners + from - j, to - from,
              [gone](NodeIndex o) { return o - (o > gone ? 1 : 0); });
     if (move_table) {
       const std::size_t t_end = j < count ? static_cast<std::size_t>(old.positions[to] >> p->shift) + 1 : p->table_size();
       const auto down = static_cast<std::uint32_t>(j);
-      move_run(old.table.get() + t, p->table.get() + t, t_end - t, [down](std::uint32_t x) { return x - down; });
+      move_run(old.table + t, p->table + t, t_end - t, [down](std::uint32_t x) { return x - down; });
       t = t_end;
     }
     from = to + 1;

@@ -80,7 +80,7 @@ class RingSnapshot {
 
   std::uint64_t hash(std::string_view key) const { return hash_key(hash_, key); }
   // The sorted vnode positions (no sentinel).
-  std::span<const std::uint64_t> positions() const { return {points_->positions.get(), points_->size}; }
+  std::span<const std::uint64_t> positions() const { return {points_->positions, points_->size}; }
 
   // Index of the first vnode whose position is >= h, wrapping to 0.
   // Precondition: vnode_count() > 0.
@@ -145,9 +145,11 @@ class RingSnapshot {
   struct Points {
     // Arrays, not vectors: a derived snapshot writes every element once, so
     // zero-filling them first would only cost time.
-    std::unique_ptr<std::uint64_t[]> positions;  // size + kSlack: UINT64_MAX sentinels after the points
-    std::unique_ptr<NodeIndex[]> owners;         // size + kSlack: owners[size + k] == owners[k % size]
-    std::unique_ptr<std::uint32_t[]> table;      // 2^b + kSlack entries: first index with top bits >= t
+    // One allocation holds the three arrays.
+    std::unique_ptr<std::byte[]> memory;
+    std::uint64_t* positions = nullptr;  // size + kSlack: UINT64_MAX sentinels after the points
+    NodeIndex* owners = nullptr;         // size + kSlack: owners[size + k] == owners[k % size]
+    std::uint32_t* table = nullptr;      // 2^b + kSlack entries: first index with top bits >= t
     unsigned shift = 63;                         // 64 - b
     std::size_t size = 0;
     std::size_t table_size() const { return std::size_t{1} << (64 - shift); }
