@@ -273,6 +273,49 @@ constexpr auto kSame = [](auto x) { return x; };
 
 }  // namespace
 
+template <bool kInsert, typename OwnerFn>
+bool RingSnapshot::move_runs(const Points& old, Points& p, std::span<const std::uint32_t> at,
+                             const std::uint64_t* changed, NodeIndex added, OwnerFn owner_fn) {
+  // Run r: the old points between changed points r-1 and r move up by r
+  // (inserted) or down by r (removed), and so do the index entries of the
+  // buckets past changed point r-1's up to r's. Same index width: the same
+  // buckets; else the caller builds the index anew. Raw pointers in locals:
+  // the stores could alias anything reached through memory, which the
+  // compiler would otherwise reload on every run.
+  const std::uint64_t* const old_positions = old.positions;
+  const NodeIndex* const old_owners = old.owners;
+  const std::uint32_t* const old_table = old.table;
+  std::uint64_t* const positions = p.positions;
+  NodeIndex* const owners = p.owners;
+  std::uint32_t* const table = p.table;
+  const std::uint32_t* const changed_at = at.data();
+  const std::size_t n = at.size();
+  const std::size_t old_size = old.size;
+  const std::size_t entries = p.table_size();
+  const unsigned shift = p.shift;
+  const bool move_table = shift == old.shift;
+  std::size_t from = 0;
+  std::size_t t = 0;
+  for (std::size_t r = 0; r <= n; ++r) {
+    const std::size_t to = r < n ? changed_at[r] : old_size;
+    const std::size_t dst = kInsert ? from + r : from - r;
+    move_run(old_positions + from, positions + dst, to - from, kSame);
+    move_run(old_owners + from, owners + dst, to - from, owner_fn);
+    if (kInsert && r < n) {
+      positions[to + r] = changed[r];
+      owners[to + r] = added;
+    }
+    if (move_table) {
+      const std::size_t t_end = r < n ? static_cast<std::size_t>(changed[r] >> shift) + 1 : entries;
+      const auto d = static_cast<std::uint32_t>(kInsert ? r : 0 - r);  // modulo 2^32: adds or subtracts r
+      move_run(old_table + t, table + t, t_end - t, [d](std::uint32_t x) { return x + d; });
+      t = t_end;
+    }
+    from = kInsert ? to : to + 1;
+  }
+  return move_table;
+}
+
 void RingSnapshot::finish_derived(RingSnapshot& next, std::shared_ptr<Points> p, bool table_moved) const {
   static_assert(kSlack >= kRunChunk);
   finish_points(*p);
@@ -304,29 +347,8 @@ RingSnapshot RingSnapshot::with_node(std::string_view id, std::uint32_t vnodes) 
   }
   if (tie) return RingSnapshot(hash_, next.nodes_);
 
-  // Run k: the old points between new points k-1 and k move up by k, and
-  // so do the index entries of buckets past new point k-1's up to k's
-  // (same width: the same buckets; else the index is built anew).
   auto p = allocate_points(old.size + vnodes);
-  const bool move_table = p->shift == old.shift;
-  std::size_t from = 0;
-  std::size_t t = 0;
-  for (std::size_t k = 0; k <= vnodes; ++k) {
-    const std::size_t to = k < vnodes ? at[k] : old.size;
-    move_run(old.positions + from, p->positions + from + k, to - from, kSame);
-    move_run(old.owners + from, p->owners + from + k, to - from, kSame);
-    if (k < vnodes) {
-      p->positions[to + k] = fresh[k];
-      p->owners[to + k] = added;
-    }
-    if (move_table) {
-      const std::size_t t_end = k < vnodes ? static_cast<std::size_t>(fresh[k] >> p->shift) + 1 : p->table_size();
-      const auto up = static_cast<std::uint32_t>(k);
-      move_run(old.table + t, p->table + t, t_end - t, [up](std::uint32_t x) { return x + up; });
-      t = t_end;
-    }
-    from = to;
-  }
+  const bool move_table = move_runs<true>(old, *p, at, fresh.data(), added, kSame);
   finish_derived(next, std::move(p), move_table);
   return next;
 }
@@ -351,26 +373,9 @@ RingSnapshot RingSnapshot::without_node(std::string_view id) const {
     while (old.owners[i] != gone) ++i;
     removed[j] = static_cast<std::uint32_t>(i);
   }
-  // Run j: the points between removed points j-1 and j move down by j
-  // (owners above `gone` renumber down), and so do the index entries of
-  // buckets past removed point j-1's up to j's.
   auto p = allocate_points(old.size - count);
-  const bool move_table = p->shift == old.shift;
-  std::size_t from = 0;
-  std::size_t t = 0;
-  for (std::size_t j = 0; j <= count; ++j) {
-    const std::size_t to = j < count ? removed[j] : old.size;
-    move_run(old.positions + from, p->positions + from - j, to - from, kSame);
-    move_run(old.owners + from, p->owners + from - j, to - from,
-             [gone](NodeIndex o) { return o - (o > gone ? 1 : 0); });
-    if (move_table) {
-      const std::size_t t_end = j < count ? static_cast<std::size_t>(old.positions[to] >> p->shift) + 1 : p->table_size();
-      const auto down = static_cast<std::uint32_t>(j);
-      move_run(old.table + t, p->table + t, t_end - t, [down](std::uint32_t x) { return x - down; });
-      t = t_end;
-    }
-    from = to + 1;
-  }
+  const bool move_table = move_runs<false>(old, *p, removed, gone_positions.data(), gone,
+                                           [gone](NodeIndex o) { return o - (o > gone ? 1 : 0); });
   finish_derived(next, std::move(p), move_table);
   return next;
 }

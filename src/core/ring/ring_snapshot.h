@@ -160,6 +160,14 @@ class RingSnapshot {
   static void finish_points(Points& p);
   // The index from scratch, from the sorted positions.
   static void build_table(Points& p);
+  // Writes p's points and (if its index keeps the parent's width, which it
+  // returns) its index from the parent `old`'s, where the points of `at`
+  // (ascending indices into old's points for removed ones, insertion
+  // points for inserted ones), whose positions are `changed`, are inserted
+  // as node `added` or removed; owners pass through owner_fn.
+  template <bool kInsert, typename OwnerFn>
+  static bool move_runs(const Points& old, Points& p, std::span<const std::uint32_t> at, const std::uint64_t* changed,
+                        NodeIndex added, OwnerFn owner_fn);
   // Gives `next` the points `p` (positions and owners written, and the
   // index too if `table_moved`, else it is built here), with their
   // sentinels and pads, and the alive counts.
