@@ -366,12 +366,15 @@ RingSnapshot RingSnapshot::without_node(std::string_view id) const {
   // node's, or this node's already found).
   const std::vector<std::uint64_t>& gone_positions = nodes_[gone].positions->sorted;
   assert(gone_positions.size() == count);
+  // The previous index stays in a register: read back from `removed`, it
+  // would chain every search to the last one's store.
   std::vector<std::uint32_t> removed(count);
+  std::size_t next_free = 0;  // just past the previous removed point
   for (std::size_t j = 0; j < count; ++j) {
-    std::size_t i = search(gone_positions[j]);
-    if (j > 0) i = std::max<std::size_t>(i, removed[j - 1] + 1);
+    std::size_t i = std::max(search(gone_positions[j]), next_free);
     while (old.owners[i] != gone) ++i;
     removed[j] = static_cast<std::uint32_t>(i);
+    next_free = i + 1;
   }
   auto p = allocate_points(old.size - count);
   const bool move_table = move_runs<false>(old, *p, removed, gone_positions.data(), gone,
