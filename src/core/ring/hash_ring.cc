@@ -72,7 +72,22 @@ void HashRing::publish(RingSnapshot next, bool routing_changed) {
   auto fresh = std::make_shared<Published>();
   fresh->ring = std::move(next);
   fresh->ids.reserve(fresh->ring.node_count());
-  for (const auto& n : fresh->ring.nodes()) fresh->ids.push_back(*interned_ids_.find(to_absl(n.id)));
+  // Node order survives a change except where a node was added (at the
+  // end) or removed, so most views come from the current state's list with
+  // a string compare instead of a lookup in the interned set. current_ is
+  // written only under write_mu_, which the caller holds.
+  const std::vector<std::string_view>& old_ids = current_->ids;
+  std::size_t j = 0;
+  for (const auto& n : fresh->ring.nodes()) {
+    if (j < old_ids.size() && old_ids[j] == n.id) {
+      fresh->ids.push_back(old_ids[j++]);
+    } else if (j + 1 < old_ids.size() && old_ids[j + 1] == n.id) {  // old_ids[j] was removed
+      fresh->ids.push_back(old_ids[j + 1]);
+      j += 2;
+    } else {
+      fresh->ids.push_back(*interned_ids_.find(to_absl(n.id)));
+    }
+  }
   std::uint64_t v;
   {
     std::lock_guard lock(publish_mu_);
