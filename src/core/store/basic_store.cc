@@ -373,7 +373,8 @@ GetResult BasicStore::get_at(const HashedKey& key, LazyNow& now) {
     ++stats_.errors;
     return {};
   }
-  if (filter_ && !filter_saturated_ && !filter_->contains(key.hash)) {
+  if (consult_filter() && !filter_->contains(key.hash)) {
+    count_get(true);
     ++stats_.misses;
     ++stats_.filter_rejects;
     return {};
@@ -383,6 +384,7 @@ GetResult BasicStore::get_at(const HashedKey& key, LazyNow& now) {
   // behind a fence) would otherwise stop the CPU from overlapping one get's
   // cache misses with the next's.
   const std::optional<EntryId> id = find_live(key, now);
+  count_get(!id);
   if (!id) {
     ++stats_.misses;
     return {};
@@ -399,8 +401,9 @@ void BasicStore::get_many(std::span<const HashedKey> keys, std::span<GetResult> 
   LazyNow now(clock_);
   for (std::size_t start = 0; start < keys.size(); start += kInFlight) {
     const std::size_t end = std::min(keys.size(), start + kInFlight);
+    const bool filter_first = consult_filter();
     for (std::size_t i = start; i < end; ++i) {
-      if (filter_) filter_->prefetch_contains(keys[i].hash);
+      if (filter_first) filter_->prefetch_contains(keys[i].hash);
       table_.prefetch(keys[i].hash);
     }
     for (std::size_t i = start; i < end; ++i) results[i] = get_at(keys[i], now);
@@ -470,6 +473,7 @@ void BasicStore::clear() {
   policy_->clear();
   if (filter_) filter_->clear();
   filter_saturated_ = false;
+  miss_score_ = kMissScoreAll;
   stats_.key_value_bytes = 0;
   sync_index_charge();
 }

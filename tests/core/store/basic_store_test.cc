@@ -500,6 +500,47 @@ TEST(BasicStoreTest, FilterAgreesWithTableUnderEviction) {
   }
 }
 
+// The filter answers misses only while misses are common (get()): a fresh
+// store consults it, a run of hits turns it off (misses then go to the
+// table, and filter_rejects stays put), a run of misses turns it back on.
+// Every answer is the same either way.
+TEST(BasicStoreTest, FilterIsConsultedOnlyWhileMissesAreCommon) {
+  Fixture f(config());
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(f.store->set(fmt::format("key:{}", i), "v").is_ok());
+  int absent = 0;
+  auto misses = [&](int n) {
+    for (int i = 0; i < n; ++i) ASSERT_FALSE(f.store->get(fmt::format("absent:{}", absent++)).found);
+  };
+  misses(10);
+  EXPECT_EQ(f.store->stats().filter_rejects, 10U);
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(f.store->get(fmt::format("key:{}", i % 100)).found);
+  misses(5);  // the table answers
+  EXPECT_EQ(f.store->stats().filter_rejects, 10U);
+  EXPECT_EQ(f.store->stats().misses, 15U);
+  misses(100);  // on again after about two dozen
+  EXPECT_GE(f.store->stats().filter_rejects, 10U + 70U);
+  EXPECT_LE(f.store->stats().filter_rejects, 10U + 85U);
+  EXPECT_EQ(f.store->stats().hits, 200U);
+  EXPECT_EQ(f.store->stats().misses, 115U);
+  // Mixed at one miss in five: below the share that pays for the filter.
+  for (int i = 0; i < 400; ++i) {
+    if (i % 5 == 0) {
+      misses(1);
+    } else {
+      ASSERT_TRUE(f.store->get(fmt::format("key:{}", i % 100)).found);
+    }
+  }
+  const std::uint64_t rejects = f.store->stats().filter_rejects;
+  for (int i = 0; i < 100; ++i) {
+    if (i % 5 == 0) {
+      misses(1);
+    } else {
+      ASSERT_TRUE(f.store->get(fmt::format("key:{}", i % 100)).found);
+    }
+  }
+  EXPECT_EQ(f.store->stats().filter_rejects, rejects);
+}
+
 TEST(BasicStoreTest, WithoutFilterWorksTheSame) {
   BasicStoreConfig c = config();
   c.filter_enabled = false;
