@@ -159,7 +159,7 @@ void BasicStore::remove_entry(EntryId id, std::uint64_t hash, RemoveReason reaso
     assert(removed);
     (void)removed;
   }
-  policy_->on_remove(id, reason);
+  policy_->on_remove(id, hash, reason);
   stats_.key_value_bytes -= e->key_bytes + e->value_bytes;
   free_entry(e);
   directory_[id] = nullptr;
@@ -188,7 +188,9 @@ bool BasicStore::evict_one(TimeNs now) {
 
 void BasicStore::evict(EntryId id) {
   assert(id < directory_.size() && directory_[id] != nullptr);
-  remove_entry(id, store_key_hash(directory_[id]->key()), RemoveReason::kEvicted);
+  const std::uint64_t hash = store_key_hash(directory_[id]->key());
+  policy_->prefetch_eviction(hash);  // loads while the table and filter forget the key
+  remove_entry(id, hash, RemoveReason::kEvicted);
   ++stats_.evictions;
 }
 
@@ -352,7 +354,7 @@ Status BasicStore::overwrite(EntryId id, const HashedKey& key, std::string_view 
       // Room was made above, so only the system can refuse: drop the key cleanly.
       table_.erase(slot, key.hash);
       if (filter_ && in_filter) filter_->remove(key.hash);
-      policy_->on_remove(id, RemoveReason::kDeleted);
+      policy_->on_remove(id, key.hash, RemoveReason::kDeleted);
       directory_[id] = nullptr;
       free_ids_.push_back(id);
       ++stats_.errors;

@@ -18,7 +18,7 @@ class NoEvictionPolicy final : public EvictionPolicy {
   void on_insert(EntryId /*id*/, std::uint64_t /*key_hash*/, TimeNs /*now*/) override {}
   void on_access(EntryId /*id*/, TimeNs /*now*/) override {}
   bool uses_time() const override { return false; }
-  void on_remove(EntryId /*id*/, RemoveReason /*reason*/) override {}
+  void on_remove(EntryId /*id*/, std::uint64_t /*key_hash*/, RemoveReason /*reason*/) override {}
   std::optional<EntryId> victim(TimeNs /*now*/) override { return std::nullopt; }
   void clear() override {}
   std::size_t size() const override { return 0; }

@@ -56,11 +56,16 @@ class EvictionPolicy {
   // The value of a tracked entry was replaced (SET over an existing key).
   virtual void on_update(EntryId id, TimeNs now) { on_access(id, now); }
   // A tracked entry left the store; after this the id may be reused.
-  virtual void on_remove(EntryId id, RemoveReason reason) = 0;
+  // key_hash is the one on_insert was given for it (the store has it at
+  // hand, so a policy that needs it at removal keeps no copy per entry).
+  virtual void on_remove(EntryId id, std::uint64_t key_hash, RemoveReason reason) = 0;
+  // A hint that on_remove(id, key_hash, kEvicted) follows soon: a policy may
+  // start loading what that will touch (s3fifo: the ghost's table slot).
+  virtual void prefetch_eviction(std::uint64_t /*key_hash*/) const {}
   // The entry the store should evict next, or nullopt when nothing is
   // tracked (or the policy never evicts). It may reorder internal state
   // (second chances), but returns a tracked id and does not untrack it: the
-  // store evicts it and then calls on_remove(id, kEvicted).
+  // store evicts it and then calls on_remove(id, key_hash, kEvicted).
   virtual std::optional<EntryId> victim(TimeNs now) = 0;
   // Forgets every entry.
   virtual void clear() = 0;

@@ -41,6 +41,24 @@ std::unique_ptr<EvictionPolicy> make(const std::string& name, RandomSource& rand
   return make(config, random);
 }
 
+// on_insert and on_remove as a store calls them: the hash an id was
+// inserted with is given again when it leaves.
+absl::flat_hash_map<std::pair<const EvictionPolicy*, EntryId>, std::uint64_t>& inserted_hashes() {
+  static absl::flat_hash_map<std::pair<const EvictionPolicy*, EntryId>, std::uint64_t> hashes;
+  return hashes;
+}
+void insert(EvictionPolicy& policy, EntryId id, std::uint64_t key_hash, TimeNs now) {
+  inserted_hashes()[{&policy, id}] = key_hash;
+  policy.on_insert(id, key_hash, now);
+}
+void remove(EvictionPolicy& policy, EntryId id, RemoveReason reason) {
+  const auto it = inserted_hashes().find(std::pair<const EvictionPolicy*, EntryId>{&policy, id});
+  ASSERT_NE(it, inserted_hashes().end()) << "id " << id << " was never inserted";
+  const std::uint64_t key_hash = it->second;
+  inserted_hashes().erase(it);
+  policy.on_remove(id, key_hash, reason);
+}
+
 // Asks for a victim and evicts it, `count` times; the victims in order.
 std::vector<EntryId> evict(EvictionPolicy& policy, int count, TimeNs now) {
   std::vector<EntryId> victims;
@@ -48,7 +66,7 @@ std::vector<EntryId> evict(EvictionPolicy& policy, int count, TimeNs now) {
     const std::optional<EntryId> victim = policy.victim(now);
     if (!victim) break;
     victims.push_back(*victim);
-    policy.on_remove(*victim, RemoveReason::kEvicted);
+    remove(policy, *victim, RemoveReason::kEvicted);
   }
   return victims;
 }
@@ -163,10 +181,10 @@ TEST(EvictionConfigTest, FactoryRefusesInvalidConfigWithTheSameMessage) {
 TEST(NoEvictionTest, TracksNothingAndNeverNamesAVictim) {
   SeededRandom random(1);
   auto policy = make("noeviction", random);
-  for (EntryId id = 0; id < 10; ++id) policy->on_insert(id, id, id);
+  for (EntryId id = 0; id < 10; ++id) insert(*policy, id, id, id);
   policy->on_access(3, 20);
   policy->on_update(4, 21);
-  policy->on_remove(5, RemoveReason::kDeleted);
+  remove(*policy, 5, RemoveReason::kDeleted);
   EXPECT_FALSE(policy->evicts());
   EXPECT_EQ(policy->victim(100), std::nullopt);
   EXPECT_EQ(policy->size(), 0u);
@@ -177,15 +195,15 @@ TEST(NoEvictionTest, TracksNothingAndNeverNamesAVictim) {
 
 TEST(LruTest, HandWorkedSequence) {
   LruPolicy lru;
-  for (EntryId id = 0; id < 4; ++id) lru.on_insert(id, 100 + id, id + 1);  // LRU..MRU: 0 1 2 3
+  for (EntryId id = 0; id < 4; ++id) insert(lru, id, 100 + id, id + 1);  // LRU..MRU: 0 1 2 3
   lru.on_access(1, 5);                                                      // 0 2 3 1
   lru.on_access(0, 6);                                                      // 2 3 1 0
   lru.on_update(2, 7);                                                      // 3 1 0 2
-  lru.on_remove(3, RemoveReason::kDeleted);                                 // 1 0 2
-  lru.on_insert(4, 104, 8);                                                 // 1 0 2 4
+  remove(lru, 3, RemoveReason::kDeleted);                                 // 1 0 2
+  insert(lru, 4, 104, 8);                                                 // 1 0 2 4
   EXPECT_EQ(lru.victim(9), EntryId{1});
   EXPECT_EQ(lru.victim(9), EntryId{1});  // asking does not untrack
-  lru.on_insert(3, 203, 9);              // id 3 reused: 1 0 2 4 3
+  insert(lru, 3, 203, 9);              // id 3 reused: 1 0 2 4 3
   lru.on_access(1, 10);                  // 0 2 4 3 1
   EXPECT_EQ(lru.size(), 5u);
   EXPECT_EQ(evict(lru, 10, 11), (std::vector<EntryId>{0, 2, 4, 3, 1}));
@@ -212,7 +230,7 @@ TEST(LruTest, MatchesStdListReferenceOver100kRandomOps) {
     if (dice < 35 || reference.empty()) {
       if (reference.size() >= 64) {  // full: evict first, as the store does
         ASSERT_EQ(lru.victim(now), reference.back());
-        lru.on_remove(reference.back(), RemoveReason::kEvicted);
+        remove(lru, reference.back(), RemoveReason::kEvicted);
         free_ids.push_back(reference.back());
         where.erase(reference.back());
         reference.pop_back();
@@ -224,7 +242,7 @@ TEST(LruTest, MatchesStdListReferenceOver100kRandomOps) {
       } else {
         ++next_id;
       }
-      lru.on_insert(id, random.next(), now);
+      insert(lru, id, random.next(), now);
       reference.push_front(id);
       where[id] = reference.begin();
     } else if (dice < 75) {
@@ -237,13 +255,13 @@ TEST(LruTest, MatchesStdListReferenceOver100kRandomOps) {
       reference.splice(reference.begin(), reference, where[id]);
     } else if (dice < 85) {
       const EntryId id = live_at(random.next());
-      lru.on_remove(id, dice < 80 ? RemoveReason::kDeleted : RemoveReason::kExpired);
+      remove(lru, id, dice < 80 ? RemoveReason::kDeleted : RemoveReason::kExpired);
       reference.erase(where[id]);
       where.erase(id);
       free_ids.push_back(id);
     } else {
       ASSERT_EQ(lru.victim(now), reference.back()) << "op " << op;
-      lru.on_remove(reference.back(), RemoveReason::kEvicted);
+      remove(lru, reference.back(), RemoveReason::kEvicted);
       free_ids.push_back(reference.back());
       where.erase(reference.back());
       reference.pop_back();
@@ -257,7 +275,7 @@ TEST(LruTest, MatchesStdListReferenceOver100kRandomOps) {
 TEST(SampledLruTest, HandWorkedSequenceWithScriptedDraws) {
   ScriptedRandom random;
   SampledLruPolicy policy(3, random);
-  for (EntryId id = 0; id < 5; ++id) policy.on_insert(id, id, 10 * (id + 1));
+  for (EntryId id = 0; id < 5; ++id) insert(policy, id, id, 10 * (id + 1));
   // Dense positions 0..4 hold ids 0..4, last access 10 20 30 40 50.
   policy.on_access(0, 60);  // times by position: 60 20 30 40 50
   // Draw positions 0, 3, 2: times 60, 40, 30 -> position 2, id 2.
@@ -266,7 +284,7 @@ TEST(SampledLruTest, HandWorkedSequenceWithScriptedDraws) {
   random.pick(2, 5);
   EXPECT_EQ(policy.victim(61), EntryId{2});
   EXPECT_EQ(random.left(), 0u);  // exactly sample_size draws
-  policy.on_remove(2, RemoveReason::kEvicted);
+  remove(policy, 2, RemoveReason::kEvicted);
   // Swap-remove: id 4 moved into position 2. Positions: 0:id0@60 1:id1@20
   // 2:id4@50 3:id3@40. Draw 2, 3, 0: times 50, 40, 60 -> id 3 (id 1, the
   // true LRU, was not drawn).
@@ -274,7 +292,7 @@ TEST(SampledLruTest, HandWorkedSequenceWithScriptedDraws) {
   random.pick(3, 4);
   random.pick(0, 4);
   EXPECT_EQ(policy.victim(62), EntryId{3});
-  policy.on_remove(3, RemoveReason::kEvicted);  // the last position: nothing moves
+  remove(policy, 3, RemoveReason::kEvicted);  // the last position: nothing moves
   // Positions 0:id0@60 1:id1@20 2:id4@50; now ids 1 and 4 tie at 70.
   policy.on_access(1, 70);
   policy.on_access(4, 70);
@@ -293,9 +311,9 @@ TEST(SampledLruTest, SampleOfOneOverOneTrackedIdIsThatId) {
   for (std::uint32_t sample_size : {1u, 5u, 64u}) {
     SeededRandom random(9);
     SampledLruPolicy policy(sample_size, random);
-    policy.on_insert(7, 1234, 0);
+    insert(policy, 7, 1234, 0);
     for (int i = 0; i < 20; ++i) EXPECT_EQ(policy.victim(i), EntryId{7}) << sample_size;
-    policy.on_remove(7, RemoveReason::kEvicted);
+    remove(policy, 7, RemoveReason::kEvicted);
     EXPECT_EQ(policy.victim(30), std::nullopt);
   }
 }
@@ -305,10 +323,10 @@ TEST(SampledLruTest, SixtyFourDrawsOverFourIdsFindTheExactLru) {
   // so the victim is the exact LRU: id 2 (last access 1).
   SeededRandom random(5);
   SampledLruPolicy policy(64, random);
-  policy.on_insert(0, 0, 0);
-  policy.on_insert(1, 1, 0);
-  policy.on_insert(2, 2, 1);
-  policy.on_insert(3, 3, 2);
+  insert(policy, 0, 0, 0);
+  insert(policy, 1, 1, 0);
+  insert(policy, 2, 2, 1);
+  insert(policy, 3, 3, 2);
   policy.on_access(0, 5);
   policy.on_access(1, 6);
   for (int i = 0; i < 100; ++i) EXPECT_EQ(policy.victim(10), EntryId{2});
@@ -319,41 +337,41 @@ TEST(SampledLruTest, SixtyFourDrawsOverFourIdsFindTheExactLru) {
 TEST(SieveTest, HandWorkedSequenceHandKeepsItsPlace) {
   SievePolicy sieve;
   enum : EntryId { A, B, C, D, E, F, G };
-  for (EntryId id : {A, B, C, D, E}) sieve.on_insert(id, id, id);  // head E D C B A tail
+  for (EntryId id : {A, B, C, D, E}) insert(sieve, id, id, id);  // head E D C B A tail
   sieve.on_access(A, 10);
   sieve.on_access(B, 11);
   sieve.on_update(D, 12);  // an update counts as a hit
   // 1: hand starts at the tail: A visited (clear), B visited (clear), C -> C.
   EXPECT_EQ(sieve.victim(13), EntryId{C});
   EXPECT_EQ(sieve.victim(13), EntryId{C});  // asking again: same, hand on C
-  sieve.on_remove(C, RemoveReason::kEvicted);  // hand -> D (next newer)
-  sieve.on_insert(F, F, 14);                   // head F E D B A
+  remove(sieve, C, RemoveReason::kEvicted);  // hand -> D (next newer)
+  insert(sieve, F, F, 14);                   // head F E D B A
   // 2: hand at D: visited (clear), E -> E. (Restarting at the tail would
   // have taken A, whose bit the first sweep cleared.)
   EXPECT_EQ(sieve.victim(15), EntryId{E});
-  sieve.on_remove(E, RemoveReason::kEvicted);  // hand -> F
+  remove(sieve, E, RemoveReason::kEvicted);  // hand -> F
   sieve.on_access(A, 16);
   // 3: hand at F, unvisited -> F, although it is the newest.
   EXPECT_EQ(sieve.victim(17), EntryId{F});
-  sieve.on_remove(F, RemoveReason::kEvicted);  // F was the head: hand wraps
+  remove(sieve, F, RemoveReason::kEvicted);  // F was the head: hand wraps
   // 4: queue D B A; from the tail: A visited (clear), B -> B.
   EXPECT_EQ(sieve.victim(18), EntryId{B});
-  sieve.on_remove(B, RemoveReason::kEvicted);  // hand -> D
-  sieve.on_insert(G, G, 19);                   // head G D A
-  sieve.on_remove(D, RemoveReason::kDeleted);  // deleted under the hand: hand -> G
+  remove(sieve, B, RemoveReason::kEvicted);  // hand -> D
+  insert(sieve, G, G, 19);                   // head G D A
+  remove(sieve, D, RemoveReason::kDeleted);  // deleted under the hand: hand -> G
   // 5: hand at G -> G (from the tail it would be A).
   EXPECT_EQ(sieve.victim(20), EntryId{G});
-  sieve.on_remove(G, RemoveReason::kEvicted);
+  remove(sieve, G, RemoveReason::kEvicted);
   // 6: only A is left.
   EXPECT_EQ(sieve.victim(21), EntryId{A});
-  sieve.on_remove(A, RemoveReason::kEvicted);
+  remove(sieve, A, RemoveReason::kEvicted);
   EXPECT_EQ(sieve.victim(22), std::nullopt);
   EXPECT_EQ(sieve.size(), 0u);
 }
 
 TEST(SieveTest, AllVisitedLapsOnceThenTakesTheTail) {
   SievePolicy sieve;
-  for (EntryId id = 0; id < 4; ++id) sieve.on_insert(id, id, 0);
+  for (EntryId id = 0; id < 4; ++id) insert(sieve, id, id, 0);
   for (EntryId id = 0; id < 4; ++id) sieve.on_access(id, 1);
   // The hand clears 0,1,2,3, wraps to the tail: 0. Then 1, 2, 3 in order.
   EXPECT_EQ(evict(sieve, 4, 2), (std::vector<EntryId>{0, 1, 2, 3}));
@@ -366,10 +384,10 @@ TEST(S3FifoTest, HandWorkedPromotionGhostAndReadmission) {
   // peak - floor(0.25 * peak) = 3 for a peak of 4 tracked entries.
   S3FifoPolicy s3(0.25);
   const std::uint64_t k0 = 1000, k1 = 1001, k2 = 1002, k3 = 1003, k4 = 1004, k5 = 1005;
-  s3.on_insert(0, k0, 1);
-  s3.on_insert(1, k1, 2);
-  s3.on_insert(2, k2, 3);
-  s3.on_insert(3, k3, 4);  // small (new..old): 3 2 1 0
+  insert(s3, 0, k0, 1);
+  insert(s3, 1, k1, 2);
+  insert(s3, 2, k2, 3);
+  insert(s3, 3, k3, 4);  // small (new..old): 3 2 1 0
   s3.on_access(1, 5);      // freq 1
   s3.on_access(3, 6);
   s3.on_access(3, 7);  // freq 2
@@ -377,14 +395,14 @@ TEST(S3FifoTest, HandWorkedPromotionGhostAndReadmission) {
   // 1: main empty -> small; tail 0 has freq 0 -> victim, its key to ghost.
   EXPECT_EQ(evict(s3, 1, 8), std::vector<EntryId>{0});
   EXPECT_EQ(s3.ghost_size(), 1u);  // {k0}
-  s3.on_insert(4, k4, 9);          // small: 4 3 2 1
+  insert(s3, 4, k4, 9);          // small: 4 3 2 1
   // 2: main empty -> small; tail 1 has freq 1 -> main (freq 0); tail 2 -> victim.
   EXPECT_EQ(evict(s3, 1, 10), std::vector<EntryId>{2});
   EXPECT_EQ(s3.small_size(), 2u);  // 4 3
   EXPECT_EQ(s3.main_size(), 1u);   // 1
   EXPECT_EQ(s3.ghost_size(), 2u);  // {k0, k2}
   // id 0 reused for key k0, which the ghost remembers: straight to main.
-  s3.on_insert(0, k0, 11);  // main: 0 1
+  insert(s3, 0, k0, 11);  // main: 0 1
   EXPECT_EQ(s3.main_size(), 2u);
   EXPECT_EQ(s3.ghost_size(), 1u);  // {k2}
   s3.on_access(1, 12);             // freq 1 in main
@@ -398,8 +416,8 @@ TEST(S3FifoTest, HandWorkedPromotionGhostAndReadmission) {
   // (freq 0) -> victim. Evicted from main: no ghost entry.
   EXPECT_EQ(evict(s3, 1, 14), std::vector<EntryId>{0});
   EXPECT_EQ(s3.ghost_size(), 2u);
-  s3.on_insert(2, k5, 15);  // new key: small
-  s3.on_insert(4, k2, 16);  // remembered: main 4 1 3
+  insert(s3, 2, k5, 15);  // new key: small
+  insert(s3, 4, k2, 16);  // remembered: main 4 1 3
   EXPECT_EQ(s3.small_size(), 1u);
   EXPECT_EQ(s3.main_size(), 3u);
   EXPECT_EQ(s3.ghost_size(), 1u);  // {k4}
@@ -413,12 +431,12 @@ TEST(S3FifoTest, HandWorkedPromotionGhostAndReadmission) {
 TEST(S3FifoTest, MainReinsertsWithFrequencyMinusOneCappedAtThree) {
   S3FifoPolicy s3(0.5);
   // Put 0 and 1 in main via the ghost: insert, evict from small, re-insert.
-  s3.on_insert(0, 10, 0);
+  insert(s3, 0, 10, 0);
   EXPECT_EQ(evict(s3, 1, 1), std::vector<EntryId>{0});
-  s3.on_insert(0, 10, 2);  // main
-  s3.on_insert(1, 11, 3);  // small
+  insert(s3, 0, 10, 2);  // main
+  insert(s3, 1, 11, 3);  // small
   EXPECT_EQ(evict(s3, 1, 4), std::vector<EntryId>{1});  // small 1 >= floor(0.5*2)
-  s3.on_insert(1, 11, 5);  // main: 1 0
+  insert(s3, 1, 11, 5);  // main: 1 0
   ASSERT_EQ(s3.main_size(), 2u);
   for (int i = 0; i < 5; ++i) s3.on_access(0, 6);  // capped at 3
   for (int i = 0; i < 3; ++i) s3.on_access(1, 7);  // 3
@@ -431,37 +449,37 @@ TEST(S3FifoTest, MainReinsertsWithFrequencyMinusOneCappedAtThree) {
 TEST(S3FifoTest, GhostIsBoundedAndOnlyEvictionsFromSmallEnterIt) {
   S3FifoPolicy s3(0.5);
   const std::uint64_t k1 = 1, k2 = 2, k3 = 3;
-  s3.on_insert(0, k1, 0);
-  s3.on_insert(1, k2, 1);  // peak 2: ghost capacity 2 - floor(1) = 1
+  insert(s3, 0, k1, 0);
+  insert(s3, 1, k2, 1);  // peak 2: ghost capacity 2 - floor(1) = 1
   EXPECT_EQ(s3.ghost_capacity(), 1u);
   EXPECT_EQ(evict(s3, 1, 2), std::vector<EntryId>{0});  // ghost {k1}
-  s3.on_insert(0, k3, 3);
+  insert(s3, 0, k3, 3);
   EXPECT_EQ(evict(s3, 1, 4), std::vector<EntryId>{1});  // ghost {k2}: k1 dropped
   EXPECT_EQ(s3.ghost_size(), 1u);
-  s3.on_insert(1, k1, 5);  // forgotten: small
+  insert(s3, 1, k1, 5);  // forgotten: small
   EXPECT_EQ(s3.main_size(), 0u);
-  s3.on_insert(2, k2, 6);  // remembered: main
+  insert(s3, 2, k2, 6);  // remembered: main
   EXPECT_EQ(s3.main_size(), 1u);
   EXPECT_EQ(s3.ghost_size(), 0u);
 
   // Deleted, expired or overwritten entries and entries evicted from main do
   // not enter the ghost.
   S3FifoPolicy other(0.5);
-  other.on_insert(0, 42, 0);
-  other.on_remove(0, RemoveReason::kDeleted);
-  other.on_insert(0, 43, 1);
-  other.on_remove(0, RemoveReason::kExpired);
-  other.on_insert(0, 44, 2);
-  other.on_remove(0, RemoveReason::kOverwrite);
+  insert(other, 0, 42, 0);
+  remove(other, 0, RemoveReason::kDeleted);
+  insert(other, 0, 43, 1);
+  remove(other, 0, RemoveReason::kExpired);
+  insert(other, 0, 44, 2);
+  remove(other, 0, RemoveReason::kOverwrite);
   EXPECT_EQ(other.ghost_size(), 0u);
   for (std::uint64_t key : {42, 43, 44}) {
-    other.on_insert(0, key, 3);
+    insert(other, 0, key, 3);
     EXPECT_EQ(other.main_size(), 0u) << key;
-    other.on_remove(0, RemoveReason::kDeleted);
+    remove(other, 0, RemoveReason::kDeleted);
   }
-  other.on_insert(0, 50, 4);
+  insert(other, 0, 50, 4);
   EXPECT_EQ(evict(other, 1, 5), std::vector<EntryId>{0});
-  other.on_insert(0, 50, 6);  // main
+  insert(other, 0, 50, 6);  // main
   ASSERT_EQ(other.main_size(), 1u);
   EXPECT_EQ(evict(other, 1, 7), std::vector<EntryId>{0});  // from main
   EXPECT_EQ(other.ghost_size(), 0u);
@@ -535,8 +553,8 @@ TEST(SessionTest, EachRuleFiresOnlyPastItsThreshold) {
   enum : EntryId { A, B };
   {  // Rule 1 (session over) vs rule 2.
     SessionPolicy session(kTtl, kIdle, kGrace);
-    session.on_insert(A, 0, 0);
-    session.on_insert(B, 1, 10);
+    insert(session, A, 0, 0);
+    insert(session, B, 1, 10);
     session.on_access(A, 80);  // oldest-created A; least recent B (10)
     // t=100: A's age is 100, not > 100; B idle 90 > 50 -> rule 2: B.
     EXPECT_EQ(session.victim(100), EntryId{B});
@@ -544,8 +562,8 @@ TEST(SessionTest, EachRuleFiresOnlyPastItsThreshold) {
   }
   {  // Rule 2 (idle) vs rule 3.
     SessionPolicy session(kTtl, kIdle, kGrace);
-    session.on_insert(A, 0, 0);
-    session.on_insert(B, 1, 10);
+    insert(session, A, 0, 0);
+    insert(session, B, 1, 10);
     session.on_access(A, 40);
     // t=60: A age 60 <= 100; B idle 50, not > 50; A age 60 > 20 -> rule 3: A.
     EXPECT_EQ(session.victim(60), EntryId{A});
@@ -553,8 +571,8 @@ TEST(SessionTest, EachRuleFiresOnlyPastItsThreshold) {
   }
   {  // Rule 3 (past grace) vs rule 4 (plain LRU).
     SessionPolicy session(kTtl, kIdle, kGrace);
-    session.on_insert(A, 0, 0);
-    session.on_insert(B, 1, 5);
+    insert(session, A, 0, 0);
+    insert(session, B, 1, 5);
     session.on_access(A, 10);
     // t=20: A age 20, not > 20; B idle 15 -> rule 4: least recent, B.
     EXPECT_EQ(session.victim(20), EntryId{B});
@@ -565,12 +583,12 @@ TEST(SessionTest, EachRuleFiresOnlyPastItsThreshold) {
 TEST(SessionTest, HandWorkedSequenceWalksThroughAllFourRules) {
   SessionPolicy session(kTtl, kIdle, kGrace);
   enum : EntryId { A, B, C, D, E };
-  session.on_insert(A, 0, 50);
-  session.on_insert(B, 1, 120);
-  session.on_insert(C, 2, 130);
+  insert(session, A, 0, 50);
+  insert(session, B, 1, 120);
+  insert(session, C, 2, 130);
   session.on_access(B, 140);
-  session.on_insert(D, 3, 182);
-  session.on_insert(E, 4, 184);
+  insert(session, D, 3, 182);
+  insert(session, E, 4, 184);
   session.on_access(D, 187);
   session.on_access(C, 189);
   session.on_access(A, 190);
@@ -587,13 +605,13 @@ TEST(SessionTest, HandWorkedSequenceWalksThroughAllFourRules) {
 TEST(SessionTest, UpdateRestartsTheSession) {
   SessionPolicy session(kTtl, kIdle, kGrace);
   enum : EntryId { A, B };
-  session.on_insert(A, 0, 0);
-  session.on_insert(B, 1, 1);
+  insert(session, A, 0, 0);
+  insert(session, B, 1, 1);
   session.on_update(A, 60);  // created and accessed at 60: B is now the oldest
   session.on_access(B, 70);
   // t=102: B age 101 > 100 -> rule 1: B (without the restart: A, age 102).
   EXPECT_EQ(session.victim(102), EntryId{B});
-  session.on_remove(B, RemoveReason::kEvicted);
+  remove(session, B, RemoveReason::kEvicted);
   // A: age 42, idle 42 -> rule 3 (42 > 20): A.
   EXPECT_EQ(session.victim(102), EntryId{A});
 }
@@ -649,7 +667,7 @@ TEST(SessionTest, MatchesBruteForceSeedRulesOver100kRandomOps) {
       if (ids.size() >= 40) {
         const std::optional<EntryId> expected = model.victim(now);
         ASSERT_EQ(session.victim(now), expected) << op;
-        session.on_remove(*expected, RemoveReason::kEvicted);
+        remove(session, *expected, RemoveReason::kEvicted);
         model.live.erase(*expected);
         ids.erase(std::find(ids.begin(), ids.end(), *expected));
         free_ids.push_back(*expected);
@@ -661,7 +679,7 @@ TEST(SessionTest, MatchesBruteForceSeedRulesOver100kRandomOps) {
       } else {
         ++next_id;
       }
-      session.on_insert(id, id, now);
+      insert(session, id, id, now);
       model.live[id] = {now, now, ++model.seq, model.seq};
       ids.push_back(id);
     } else if (dice < 80) {
@@ -679,7 +697,7 @@ TEST(SessionTest, MatchesBruteForceSeedRulesOver100kRandomOps) {
     } else if (dice < 88) {
       const std::size_t at = random.uniform(ids.size());
       const EntryId id = ids[at];
-      session.on_remove(id, RemoveReason::kDeleted);
+      remove(session, id, RemoveReason::kDeleted);
       model.live.erase(id);
       ids[at] = ids.back();
       ids.pop_back();
@@ -687,7 +705,7 @@ TEST(SessionTest, MatchesBruteForceSeedRulesOver100kRandomOps) {
     } else {
       const std::optional<EntryId> expected = model.victim(now);
       ASSERT_EQ(session.victim(now), expected) << op;
-      session.on_remove(*expected, RemoveReason::kEvicted);
+      remove(session, *expected, RemoveReason::kEvicted);
       model.live.erase(*expected);
       ids.erase(std::find(ids.begin(), ids.end(), *expected));
       free_ids.push_back(*expected);
@@ -719,7 +737,7 @@ TEST(EveryPolicyTest, RandomOpsNeverNameAnUntrackedIdAndSizeMatches) {
     SeededRandom random(11);
     TimeNs now = 0;
     auto remove_live = [&](EntryId id, RemoveReason reason) {
-      policy->on_remove(id, reason);
+      remove(*policy, id, reason);
       live.erase(id);
       ids.erase(std::find(ids.begin(), ids.end(), id));
       free_ids.push_back(id);
@@ -749,7 +767,7 @@ TEST(EveryPolicyTest, RandomOpsNeverNameAnUntrackedIdAndSizeMatches) {
         } else {
           ++next_id;
         }
-        policy->on_insert(id, random.uniform(400), now);  // recurring keys exercise the ghost
+        insert(*policy, id, random.uniform(400), now);  // recurring keys exercise the ghost
         live.insert(id);
         ids.push_back(id);
       } else if (dice < 65) {
@@ -780,14 +798,14 @@ TEST(EveryPolicyTest, ClearForgetsEverythingAndIdsCanBeReinserted) {
     SCOPED_TRACE(std::string(name));
     SeededRandom random(4);
     auto policy = make(std::string(name), random);
-    for (EntryId id = 0; id < 50; ++id) policy->on_insert(id, 7000 + id, id);
+    for (EntryId id = 0; id < 50; ++id) insert(*policy, id, 7000 + id, id);
     for (EntryId id = 0; id < 50; id += 3) policy->on_access(id, 100);
     evict(*policy, 5, 200);  // s3fifo: fills its ghost
     policy->clear();
     EXPECT_EQ(policy->size(), 0u);
     EXPECT_EQ(policy->victim(300), std::nullopt);
     EXPECT_EQ(policy->memory_bytes(), 0u);
-    for (EntryId id = 0; id < 3; ++id) policy->on_insert(id, 7000 + id, 400 + id);
+    for (EntryId id = 0; id < 3; ++id) insert(*policy, id, 7000 + id, 400 + id);
     if (name == "noeviction") continue;
     EXPECT_EQ(policy->size(), 3u);
     const std::optional<EntryId> victim = policy->victim(500);
@@ -799,12 +817,12 @@ TEST(EveryPolicyTest, ClearForgetsEverythingAndIdsCanBeReinserted) {
   }
   // s3fifo's ghost is forgotten too: a key evicted before clear() goes to small.
   S3FifoPolicy s3(0.1);
-  s3.on_insert(0, 99, 0);
+  insert(s3, 0, 99, 0);
   EXPECT_EQ(evict(s3, 1, 1), std::vector<EntryId>{0});
   ASSERT_EQ(s3.ghost_size(), 1u);
   s3.clear();
   EXPECT_EQ(s3.ghost_size(), 0u);
-  s3.on_insert(0, 99, 2);
+  insert(s3, 0, 99, 2);
   EXPECT_EQ(s3.main_size(), 0u);
   EXPECT_EQ(s3.small_size(), 1u);
 }
@@ -812,12 +830,12 @@ TEST(EveryPolicyTest, ClearForgetsEverythingAndIdsCanBeReinserted) {
 TEST(EveryPolicyTest, PerIdMetadataBytesAfterReserve) {
   // A store that reserves for its capacity pays exactly this per id.
   const std::vector<std::pair<std::string, std::size_t>> expected = {
-      {"lru", 8}, {"sieve", 9}, {"sampled-lru", 16}, {"s3fifo", 13}, {"session", 32}, {"noeviction", 0}};
+      {"lru", 8}, {"sieve", 9}, {"sampled-lru", 16}, {"s3fifo", 9}, {"session", 32}, {"noeviction", 0}};
   for (const auto& [name, bytes] : expected) {
     SeededRandom random(1);
     auto policy = make(name, random);
     policy->reserve(1000);
-    for (EntryId id = 0; id < 1000; ++id) policy->on_insert(id, id, id);
+    for (EntryId id = 0; id < 1000; ++id) insert(*policy, id, id, id);
     EXPECT_EQ(policy->memory_bytes(), 1000 * bytes) << name;  // s3fifo: no evictions, empty ghost
   }
 }

@@ -14,7 +14,7 @@ void LruPolicy::on_access(EntryId id, TimeNs /*now*/) {
   queue_.move_to_newest(links_, id);
 }
 
-void LruPolicy::on_remove(EntryId id, RemoveReason /*reason*/) {
+void LruPolicy::on_remove(EntryId id, std::uint64_t /*key_hash*/, RemoveReason /*reason*/) {
   assert(links_.linked(id));
   if (!links_.linked(id)) return;
   queue_.unlink(links_, id);

@@ -167,14 +167,9 @@ std::size_t S3FifoPolicy::ghost_capacity() const {
 
 void S3FifoPolicy::on_insert(EntryId id, std::uint64_t key_hash, TimeNs /*now*/) {
   assert(!links_.linked(id));
-  if (links_.linked(id)) on_remove(id, RemoveReason::kOverwrite);  // caller bug: re-insert as new
-  if (id >= state_.size()) {
-    state_.resize(std::size_t{id} + 1, 0);
-    fingerprint_.resize(std::size_t{id} + 1, 0);
-  }
-  const std::uint32_t fp = fingerprint(key_hash);
-  fingerprint_[id] = fp;
-  if (ghost_.erase(fp)) {  // evicted from small recently: straight to main
+  if (links_.linked(id)) on_remove(id, key_hash, RemoveReason::kOverwrite);  // caller bug: re-insert as new
+  if (id >= state_.size()) state_.resize(std::size_t{id} + 1, 0);
+  if (ghost_.erase(fingerprint(key_hash))) {  // evicted from small recently: straight to main
     main_.push_newest(links_, id);
     state_[id] = kInMain;
   } else {
@@ -191,14 +186,14 @@ void S3FifoPolicy::on_access(EntryId id, TimeNs /*now*/) {
   if ((state & kFreqMask) < kMaxFreq) state_[id] = static_cast<std::uint8_t>(state + 1);
 }
 
-void S3FifoPolicy::on_remove(EntryId id, RemoveReason reason) {
+void S3FifoPolicy::on_remove(EntryId id, std::uint64_t key_hash, RemoveReason reason) {
   assert(links_.linked(id));
   if (!links_.linked(id)) return;
   if ((state_[id] & kInMain) != 0) {
     main_.unlink(links_, id);
   } else {
     small_.unlink(links_, id);
-    if (reason == RemoveReason::kEvicted) ghost_.push(fingerprint_[id], ghost_capacity());
+    if (reason == RemoveReason::kEvicted) ghost_.push(fingerprint(key_hash), ghost_capacity());
   }
   state_[id] = 0;
 }
@@ -211,10 +206,7 @@ std::optional<EntryId> S3FifoPolicy::victim(TimeNs /*now*/) {
     // head with their frequency cleared; the first one not hit is the victim.
     while (!small_.empty()) {
       const EntryId tail = small_.oldest();
-      if ((state_[tail] & kFreqMask) < kMoveToMainThreshold) {
-        ghost_.prefetch(fingerprint_[tail]);  // on_remove pushes it next
-        return tail;
-      }
+      if ((state_[tail] & kFreqMask) < kMoveToMainThreshold) return tail;
       small_.unlink(links_, tail);
       main_.push_newest(links_, tail);
       state_[tail] = kInMain;
@@ -236,20 +228,17 @@ void S3FifoPolicy::clear() {
   small_.clear();
   main_.clear();
   std::vector<std::uint8_t>().swap(state_);
-  std::vector<std::uint32_t>().swap(fingerprint_);
   ghost_.clear();
   peak_tracked_ = 0;
 }
 
 std::size_t S3FifoPolicy::memory_bytes() const {
-  return links_.memory_bytes() + state_.capacity() + fingerprint_.capacity() * sizeof(std::uint32_t) +
-         ghost_.memory_bytes();
+  return links_.memory_bytes() + state_.capacity() + ghost_.memory_bytes();
 }
 
 void S3FifoPolicy::reserve(std::size_t ids) {
   links_.reserve(ids);
   state_.reserve(ids);
-  fingerprint_.reserve(ids);
 }
 
 }  // namespace hcsim::core

@@ -1,8 +1,9 @@
 // S3-FIFO (Yang et al., SOSP'23): a small FIFO that filters one-hit wonders,
 // a main FIFO with 2-bit frequencies (reinsertion with freq-1), and a ghost
 // FIFO of 32-bit fingerprints of keys evicted from the small queue; a new key
-// found in the ghost goes straight to main. O(1) amortised per call; 13 bytes
-// per id (u32 links, fingerprint, state byte) plus the ghost (below).
+// found in the ghost goes straight to main. O(1) amortised per call; 9 bytes
+// per id (u32 links, state byte) plus the ghost (below). An evicted key's
+// fingerprint comes from the hash on_remove is given: no copy per id.
 #pragma once
 
 #include <cstddef>
@@ -93,7 +94,8 @@ class S3FifoPolicy final : public EvictionPolicy {
   void on_insert(EntryId id, std::uint64_t key_hash, TimeNs now) override;
   void on_access(EntryId id, TimeNs now) override;
   bool uses_time() const override { return false; }
-  void on_remove(EntryId id, RemoveReason reason) override;
+  void on_remove(EntryId id, std::uint64_t key_hash, RemoveReason reason) override;
+  void prefetch_eviction(std::uint64_t key_hash) const override { ghost_.prefetch(fingerprint(key_hash)); }
   std::optional<EntryId> victim(TimeNs now) override;
   void clear() override;
   std::size_t size() const override { return small_.size() + main_.size(); }
@@ -121,7 +123,6 @@ class S3FifoPolicy final : public EvictionPolicy {
   IdQueue small_;
   IdQueue main_;
   std::vector<std::uint8_t> state_;     // by id: freq (2 bits) | kInMain
-  std::vector<std::uint32_t> fingerprint_;  // by id
   GhostFifo ghost_;
   std::size_t peak_tracked_ = 0;
 };

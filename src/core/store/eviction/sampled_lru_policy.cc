@@ -27,7 +27,7 @@ void SampledLruPolicy::on_access(EntryId id, TimeNs now) {
   last_access_ns_[position_[id]] = now;
 }
 
-void SampledLruPolicy::on_remove(EntryId id, RemoveReason /*reason*/) {
+void SampledLruPolicy::on_remove(EntryId id, std::uint64_t /*key_hash*/, RemoveReason /*reason*/) {
   // The victim's position is known from victim(): skip the (likely cache
   // missing) position_ read when it still holds.
   const bool known = last_victim_position_ < ids_.size() && ids_[last_victim_position_] == id;

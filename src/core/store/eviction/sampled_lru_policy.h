@@ -24,7 +24,7 @@ class SampledLruPolicy final : public EvictionPolicy {
   std::string_view name() const override { return "sampled-lru"; }
   void on_insert(EntryId id, std::uint64_t key_hash, TimeNs now) override;
   void on_access(EntryId id, TimeNs now) override;
-  void on_remove(EntryId id, RemoveReason reason) override;
+  void on_remove(EntryId id, std::uint64_t key_hash, RemoveReason reason) override;
   std::optional<EntryId> victim(TimeNs now) override;
   void clear() override;
   std::size_t size() const override { return ids_.size(); }

@@ -43,7 +43,7 @@ void SessionPolicy::on_update(EntryId id, TimeNs now) {
   by_access_.move_to_newest(access, id);
 }
 
-void SessionPolicy::on_remove(EntryId id, RemoveReason /*reason*/) {
+void SessionPolicy::on_remove(EntryId id, std::uint64_t /*key_hash*/, RemoveReason /*reason*/) {
   assert(tracked(id));
   if (!tracked(id)) return;
   auto created = created_links();

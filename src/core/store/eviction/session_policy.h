@@ -28,7 +28,7 @@ class SessionPolicy final : public EvictionPolicy {
   void on_insert(EntryId id, std::uint64_t key_hash, TimeNs now) override;
   void on_access(EntryId id, TimeNs now) override;
   void on_update(EntryId id, TimeNs now) override;
-  void on_remove(EntryId id, RemoveReason reason) override;
+  void on_remove(EntryId id, std::uint64_t key_hash, RemoveReason reason) override;
   std::optional<EntryId> victim(TimeNs now) override;
   void clear() override;
   std::size_t size() const override { return by_created_.size(); }

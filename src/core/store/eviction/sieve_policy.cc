@@ -6,7 +6,7 @@ namespace hcsim::core {
 
 void SievePolicy::on_insert(EntryId id, std::uint64_t key_hash, TimeNs now) {
   assert(!links_.linked(id));
-  if (links_.linked(id)) on_remove(id, RemoveReason::kOverwrite);  // caller bug: re-insert as new
+  if (links_.linked(id)) on_remove(id, key_hash, RemoveReason::kOverwrite);  // caller bug: re-insert as new
   queue_.push_newest(links_, id);
   if (id >= visited_.size()) visited_.resize(std::size_t{id} + 1, 0);
   visited_[id] = 0;
@@ -20,7 +20,7 @@ void SievePolicy::on_access(EntryId id, TimeNs /*now*/) {
   visited_[id] = 1;
 }
 
-void SievePolicy::on_remove(EntryId id, RemoveReason /*reason*/) {
+void SievePolicy::on_remove(EntryId id, std::uint64_t /*key_hash*/, RemoveReason /*reason*/) {
   assert(links_.linked(id));
   if (!links_.linked(id)) return;
   // The hand moves on to where it would have gone after evicting `id`: the
