@@ -114,11 +114,10 @@ class HashRing {
   std::size_t get_replicas(std::string_view key, std::size_t n, std::vector<std::string_view>& out) const {
     if (cache_ || n - 1 >= kStackReplicas) [[unlikely]] return get_replicas_slow(key, n, out);
     const Published& p = counted_view();
-    NodeIndex ids[kStackReplicas];
-    const std::size_t k = p.ring.replicas(key, std::span(ids, n));
-    out.resize(k);
-    for (std::size_t i = 0; i < k; ++i) out[i] = p.ids[ids[i]];
-    return k;
+    out.resize(std::min(n, p.ring.alive_count()));
+    std::string_view* const dst = out.data();
+    const std::string_view* const ids = p.ids.data();
+    return p.ring.replicas_each(p.ring.hash(key), n, [dst, ids](std::size_t i, NodeIndex node) { dst[i] = ids[node]; });
   }
 
   std::vector<NodeInfo> nodes() const;  // sorted by id
@@ -174,7 +173,7 @@ class HashRing {
     return *slot.state;
   }
   std::optional<std::string_view> get_node_cached(std::string_view key) const;
-  static constexpr std::size_t kStackReplicas = 16;  // get_replicas' inline path: 1..16
+  static constexpr std::size_t kStackReplicas = RingSnapshot::kMaxEachReplicas;  // get_replicas' inline path: 1..16
   std::size_t get_replicas_slow(std::string_view key, std::size_t n, std::vector<std::string_view>& out) const;
   void publish(RingSnapshot next, bool routing_changed);  // holds write_mu_
   TimeNs now() const { return clock_ ? clock_->now() : 0; }

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cassert>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -102,33 +103,25 @@ class RingSnapshot {
     const std::size_t want = std::min(out.size(), alive_count_);
     if (want == 0) return 0;
     const std::size_t start = search(h);  // owners[size..] repeat owners[0..]
-    if (all_alive_ && want <= kReplicaWindow && nodes_.size() <= 64) [[likely]] {
-      // The common case, without a branch per vnode: over the next
-      // kReplicaWindow owners (the first half, then the second only if
-      // needed), a bitmask of the nodes seen so far and one of the window
-      // places that hold a node first; the answer is the first `want` of
-      // those places. Falls through to the walk only when the window holds
-      // fewer than `want` distinct nodes.
-      const NodeIndex* o = fast_.owners + start;
-      std::uint64_t seen = std::uint64_t{1} << o[0];
-      unsigned firsts = 1;
-      const auto look = [&](unsigned k) {
-        firsts |= static_cast<unsigned>((~seen >> o[k]) & 1) << k;
-        seen |= std::uint64_t{1} << o[k];
-      };
-      for (unsigned k = 1; k < kReplicaWindow / 2; ++k) look(k);
-      if (static_cast<std::size_t>(std::popcount(firsts)) < want) {
-        for (unsigned k = kReplicaWindow / 2; k < kReplicaWindow; ++k) look(k);
-      }
-      if (static_cast<std::size_t>(std::popcount(firsts)) >= want) [[likely]] {
-        for (std::size_t i = 0; i < want; ++i) {
-          out[i] = o[std::countr_zero(firsts)];
-          firsts &= firsts - 1;
-        }
-        return want;
-      }
-    }
+    if (window_replicas(start, want, [out](std::size_t i, NodeIndex n) { out[i] = n; })) [[likely]] return want;
     return replicas_walk(start == points_->size ? 0 : start, out.first(want));
+  }
+  // The same for n <= kMaxEachReplicas, handing each replica to emit(i,
+  // node) in order instead of writing it to a span: a caller that maps
+  // nodes to something else (HashRing: to node ids) then saves a store and
+  // a reload on every lookup's critical path.
+  static constexpr std::size_t kMaxEachReplicas = 16;
+  template <typename Emit>
+  std::size_t replicas_each(std::uint64_t h, std::size_t n, Emit&& emit) const {
+    assert(n <= kMaxEachReplicas);
+    const std::size_t want = std::min(n, alive_count_);
+    if (want == 0) return 0;
+    const std::size_t start = search(h);
+    if (window_replicas(start, want, emit)) [[likely]] return want;
+    NodeIndex walked[kMaxEachReplicas];
+    replicas_walk(start == points_->size ? 0 : start, std::span(walked, want));
+    for (std::size_t i = 0; i < want; ++i) emit(i, walked[i]);
+    return want;
   }
   std::size_t replicas(std::string_view key, std::span<NodeIndex> out) const {
     return replicas_for_hash(hash(key), out);
@@ -203,6 +196,34 @@ class RingSnapshot {
   // derived snapshot.
   static constexpr std::size_t kSlack = 16;
   static_assert(kSlack >= kReplicaWindow);
+  // The common case of the replica lookups, without a branch per vnode:
+  // over the next kReplicaWindow owners from point `start` (the first half,
+  // then the second only if needed), a bitmask of the nodes seen so far and
+  // one of the window places that hold a node first; the answer is the
+  // first `want` of those places, handed to emit(i, node). False (nothing
+  // emitted) when some node is dead, want > kReplicaWindow, there are over
+  // 64 nodes, or the window holds fewer than `want` distinct nodes.
+  template <typename Emit>
+  bool window_replicas(std::size_t start, std::size_t want, Emit&& emit) const {
+    if (!(all_alive_ && want <= kReplicaWindow && nodes_.size() <= 64)) [[unlikely]] return false;
+    const NodeIndex* o = fast_.owners + start;
+    std::uint64_t seen = std::uint64_t{1} << o[0];
+    unsigned firsts = 1;
+    const auto look = [&](unsigned k) {
+      firsts |= static_cast<unsigned>((~seen >> o[k]) & 1) << k;
+      seen |= std::uint64_t{1} << o[k];
+    };
+    for (unsigned k = 1; k < kReplicaWindow / 2; ++k) look(k);
+    if (static_cast<std::size_t>(std::popcount(firsts)) < want) {
+      for (unsigned k = kReplicaWindow / 2; k < kReplicaWindow; ++k) look(k);
+    }
+    if (static_cast<std::size_t>(std::popcount(firsts)) < want) [[unlikely]] return false;
+    for (std::size_t i = 0; i < want; ++i) {
+      emit(i, o[std::countr_zero(firsts)]);
+      firsts &= firsts - 1;
+    }
+    return true;
+  }
   // The general replica walk from point `start`: out.size() (<= alive) nodes.
   std::size_t replicas_walk(std::size_t start, std::span<NodeIndex> out) const;
   NodeIndex first_alive_from(std::size_t i) const;
