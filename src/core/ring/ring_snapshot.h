@@ -3,13 +3,14 @@
 // number of threads. HashRing publishes a new snapshot on every change; the
 // simulator gives each virtual node its own snapshot as its view of the ring.
 //
-// Layout: vnode positions sorted ascending in one array (plus two UINT64_MAX
-// sentinels), owners in a parallel array (padded with its first owners again
-// for the wrap), and an index over the top b bits of the hash (2^b >= points)
+// Layout: vnode positions sorted ascending in one array (plus kSlack
+// UINT64_MAX sentinels), owners in a parallel array (padded with its first
+// owners again for the wrap), and an index over the top b bits of the hash (2^b >= points)
 // that narrows every search to about one element. Equal positions are
 // ordered by node id, so the result never depends on insertion order.
-// A derived snapshot (with_node, without_node) copies its parent's points in
-// blocks and shifts its parent's index; it shares nothing mutable with it.
+// A derived snapshot (with_node, without_node) moves its parent's points run
+// by run (move_runs) and shifts its parent's index; it shares nothing
+// mutable with it.
 #pragma once
 
 #include <algorithm>
