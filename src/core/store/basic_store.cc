@@ -79,6 +79,8 @@ BasicStore::BasicStore(BasicStoreConfig config, const Clock& clock, RandomSource
       policy_(std::move(policy)),
       filter_(std::move(filter)) {
   policy_uses_time_ = policy_->uses_time();
+  lru_ = dynamic_cast<LruPolicy*>(policy_.get());
+  sync_filter_use();
   sync_index_charge();
 }
 
@@ -166,17 +168,9 @@ void BasicStore::remove_entry(EntryId id, std::uint64_t hash, RemoveReason reaso
   free_ids_.push_back(id);
 }
 
-std::optional<EntryId> BasicStore::find_live(const HashedKey& key, LazyNow& now) {
-  const EntryId* slot = find_slot(key);
-  if (slot == nullptr) return std::nullopt;
-  const EntryId id = *slot;
-  const TimeNs expire_at = directory_[id]->expire_at_ns;
-  if (expire_at != 0 && expire_at <= now()) {
-    remove_entry(id, key.hash, RemoveReason::kExpired);
-    ++stats_.expirations;
-    return std::nullopt;
-  }
-  return id;
+void BasicStore::drop_expired(EntryId id, std::uint64_t hash) {
+  remove_entry(id, hash, RemoveReason::kExpired);
+  ++stats_.expirations;
 }
 
 bool BasicStore::evict_one(TimeNs now) {
@@ -278,6 +272,7 @@ Status BasicStore::put(HashedKey key, std::string_view payload, std::uint64_t va
       e->flags |= kInFilter;
     } else {
       filter_saturated_ = true;
+      sync_filter_use();
       ++stats_.filter_add_failures;
     }
   }
@@ -370,33 +365,6 @@ Status BasicStore::overwrite(EntryId id, const HashedKey& key, std::string_view 
   return Status::ok();
 }
 
-GetResult BasicStore::get_at(const HashedKey& key, LazyNow& now) {
-  if (key.key.empty()) {
-    ++stats_.errors;
-    return {};
-  }
-  if (consult_filter() && !filter_->contains(key.hash)) {
-    count_get(true);
-    ++stats_.misses;
-    ++stats_.filter_rejects;
-    return {};
-  }
-  // The clock is read only when an answer depends on it (LazyNow): an entry
-  // with a TTL, or a policy that records access times. A clock read (rdtsc
-  // behind a fence) would otherwise stop the CPU from overlapping one get's
-  // cache misses with the next's.
-  const std::optional<EntryId> id = find_live(key, now);
-  count_get(!id);
-  if (!id) {
-    ++stats_.misses;
-    return {};
-  }
-  ++stats_.hits;
-  policy_->on_access(*id, policy_uses_time_ ? now() : 0);
-  const Entry* e = directory_[*id];
-  return {.found = true, .value = e->payload(), .value_bytes = e->value_bytes};
-}
-
 void BasicStore::get_many(std::span<const HashedKey> keys, std::span<GetResult> results) {
   assert(results.size() >= keys.size());
   constexpr std::size_t kInFlight = 8;  // 3 lines each: within the core's outstanding misses
@@ -475,6 +443,7 @@ void BasicStore::clear() {
   policy_->clear();
   if (filter_) filter_->clear();
   filter_saturated_ = false;
+  sync_filter_use();
   miss_score_ = kMissScoreAll;
   stats_.key_value_bytes = 0;
   sync_index_charge();

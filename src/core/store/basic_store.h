@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <span>
@@ -22,6 +23,7 @@
 #include "core/filter/cuckoo_filter.h"
 #include "core/runtime/clock.h"
 #include "core/runtime/random.h"
+#include "core/store/eviction/lru_policy.h"
 #include "core/store/eviction_policy.h"
 #include "core/store/id_table.h"
 #include "core/store/memory_pool.h"
@@ -195,6 +197,17 @@ class BasicStore {
     char* key_data() { return reinterpret_cast<char*>(this + 1); }
     const char* key_data() const { return reinterpret_cast<const char*>(this + 1); }
     std::string_view key() const { return {key_data(), key_bytes}; }
+    // key() == k, with the common 8..16-byte keys compared in two loads
+    // rather than through a call to memcmp: a get is short enough that the
+    // CPU overlaps its table miss with the next get's only if it stays lean.
+    bool has_key(std::string_view k) const {
+      const std::size_t n = k.size();
+      if (n != key_bytes) return false;
+      if (n >= 8 && n <= 16) {
+        return ((load8(key_data()) ^ load8(k.data())) | (load8(key_data() + n - 8) ^ load8(k.data() + n - 8))) == 0;
+      }
+      return std::memcmp(key_data(), k.data(), n) == 0;
+    }
     std::string_view payload() const {
       return (flags & kHasPayload) ? std::string_view(key_data() + key_bytes, value_bytes) : std::string_view();
     }
@@ -206,7 +219,12 @@ class BasicStore {
   // The table maps key hashes to ids; equality looks through the directory
   // at the entry's key.
   EntryId* find_slot(const HashedKey& key) {
-    return table_.find(key.hash, [&](EntryId id) { return directory_[id]->key() == key.key; });
+    return table_.find(key.hash, [&](EntryId id) { return directory_[id]->has_key(key.key); });
+  }
+  static std::uint64_t load8(const char* p) {
+    std::uint64_t v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
   }
 
   BasicStore(BasicStoreConfig config, const Clock& clock, RandomSource& random,
@@ -219,7 +237,18 @@ class BasicStore {
                    bool has_payload, TimeNs expire_at, std::size_t need, TimeNs now);
   GetResult get_at(const HashedKey& key, LazyNow& now);
   // The live entry for key, after lazy expiry; nullopt if none.
-  std::optional<EntryId> find_live(const HashedKey& key, LazyNow& now);
+  std::optional<EntryId> find_live(const HashedKey& key, LazyNow& now) {
+    const EntryId* slot = find_slot(key);
+    if (slot == nullptr) return std::nullopt;
+    const EntryId id = *slot;
+    const TimeNs expire_at = directory_[id]->expire_at_ns;
+    if (expire_at != 0 && expire_at <= now()) [[unlikely]] {
+      drop_expired(id, key.hash);
+      return std::nullopt;
+    }
+    return id;
+  }
+  void drop_expired(EntryId id, std::uint64_t hash);  // found expired on access
   bool is_expired(const Entry& e, TimeNs now) const;
   void remove_entry(EntryId id, std::uint64_t hash, RemoveReason reason);
   Entry* allocate_entry(const HashedKey& key, std::string_view payload, std::uint64_t value_bytes,
@@ -237,6 +266,7 @@ class BasicStore {
   RandomSource& random_;
   std::unique_ptr<MemoryPool> pool_;
   std::unique_ptr<EvictionPolicy> policy_;
+  LruPolicy* lru_ = nullptr;  // policy_, when it is the lru policy
   std::optional<CuckooFilter> filter_;
   bool policy_uses_time_ = true;  // the policy reads the `now` it is given
   bool filter_saturated_ = false;  // some live key is not in the filter: look up without it
@@ -248,8 +278,13 @@ class BasicStore {
   static constexpr std::uint32_t kMissScoreUnit = 1024;
   static constexpr std::uint32_t kMissScoreAll = kMissScoreUnit << kMissScoreShift;
   static constexpr auto kMissScoreConsult = static_cast<std::uint32_t>(kFilterMissShare * kMissScoreAll);
+  static constexpr std::uint32_t kNeverConsult = kMissScoreAll + 1;  // above any score
   std::uint32_t miss_score_ = kMissScoreAll;
-  bool consult_filter() const { return filter_ && !filter_saturated_ && miss_score_ >= kMissScoreConsult; }
+  // kMissScoreConsult while there is a filter to consult, else kNeverConsult:
+  // one compare per get (see sync_filter_use).
+  std::uint32_t consult_at_ = kNeverConsult;
+  bool consult_filter() const { return miss_score_ >= consult_at_; }
+  void sync_filter_use() { consult_at_ = filter_ && !filter_saturated_ ? kMissScoreConsult : kNeverConsult; }
   void count_get(bool miss) { miss_score_ += (miss ? kMissScoreUnit : 0) - (miss_score_ >> kMissScoreShift); }
 
   std::vector<Entry*> directory_;   // EntryId -> entry
@@ -260,5 +295,38 @@ class BasicStore {
 
   StoreStats stats_;
 };
+
+// Inline: a get must stay short for the CPU to overlap one get's table miss
+// with the next get's (see has_key).
+inline GetResult BasicStore::get_at(const HashedKey& key, LazyNow& now) {
+  if (key.key.empty()) {
+    ++stats_.errors;
+    return {};
+  }
+  if (consult_filter() && !filter_->contains(key.hash)) {
+    count_get(true);
+    ++stats_.misses;
+    ++stats_.filter_rejects;
+    return {};
+  }
+  // The clock is read only when an answer depends on it (LazyNow): an entry
+  // with a TTL, or a policy that records access times. A clock read (rdtsc
+  // behind a fence) would otherwise stop the CPU from overlapping one get's
+  // cache misses with the next's.
+  const std::optional<EntryId> id = find_live(key, now);
+  count_get(!id);
+  if (!id) {
+    ++stats_.misses;
+    return {};
+  }
+  ++stats_.hits;
+  if (lru_ != nullptr) {
+    lru_->touch(*id);  // the default policy, called directly: no indirect call
+  } else {
+    policy_->on_access(*id, policy_uses_time_ ? now() : 0);
+  }
+  const Entry* e = directory_[*id];
+  return {.found = true, .value = e->payload(), .value_bytes = e->value_bytes};
+}
 
 }  // namespace hcsim::core

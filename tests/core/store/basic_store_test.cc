@@ -163,6 +163,30 @@ TEST(BasicStoreTest, BadInputErrorsAreExactAndCounted) {
   EXPECT_TRUE(f.store->set(std::string(kMaxKeyBytes, 'k'), "v").is_ok());
 }
 
+// Keys that share a hash are told apart by their bytes alone: for every
+// length around the 8..16-byte fast compare (two overlapping 8-byte loads),
+// a key differing from a stored one in any single byte, or only in length,
+// misses, and the stored key is found.
+TEST(BasicStoreTest, KeysSharingAHashDifferInEveryByte) {
+  constexpr std::uint64_t kHash = 0x5eed'0000'0000'0042ULL;
+  for (std::size_t n = 1; n <= 40; ++n) {
+    Fixture f(config());
+    std::string key(n, 'a');
+    for (std::size_t i = 0; i < n; ++i) key[i] = static_cast<char>('a' + (i * 7) % 26);
+    ASSERT_TRUE(f.store->set(HashedKey(key, kHash), "v").is_ok());
+    for (std::size_t i = 0; i < n; ++i) {
+      std::string other = key;
+      other[i] = static_cast<char>(other[i] ^ 0x20);
+      EXPECT_FALSE(f.store->get(HashedKey(other, kHash)).found) << "length " << n << ", byte " << i;
+    }
+    EXPECT_FALSE(f.store->get(HashedKey(key + "a", kHash)).found) << n;
+    EXPECT_FALSE(f.store->get(HashedKey(std::string_view(key).substr(0, n - 1), kHash)).found) << n;
+    const GetResult hit = f.store->get(HashedKey(key, kHash));
+    EXPECT_TRUE(hit.found) << n;
+    EXPECT_EQ(hit.value, "v");
+  }
+}
+
 TEST(BasicStoreTest, TtlExpirePersist) {
   BasicStoreConfig c = config();
   c.default_ttl_ns = 60 * kSecond;
@@ -268,13 +292,19 @@ TEST(BasicStoreTest, StatsCountHitsMissesAndRatio) {
 TEST(BasicStoreTest, EvictsThroughPolicyAndCountsIt) {
   Fixture f(config(256 * 1024));
   const std::string value(100, 'v');
+  bool key1_gone = false;
   for (int i = 0; i < 5000; ++i) {
     ASSERT_TRUE(f.store->set(fmt::format("key:{}", i), value).is_ok());
     if (i == 10) {
       ASSERT_TRUE(f.store->get("key:0").found);  // key:0 becomes recent
     }
+    if (i > 1 && !key1_gone && !f.store->exists("key:1")) {  // exists() does not touch
+      key1_gone = true;
+      EXPECT_TRUE(f.store->exists("key:0")) << "the get made key:0 more recent than key:1";
+    }
     ASSERT_LE(f.store->memory_used_bytes(), 256U * 1024);
   }
+  EXPECT_TRUE(key1_gone);
   StoreStats s = f.store->stats();
   EXPECT_GT(s.evictions, 3000U);
   EXPECT_EQ(s.items + s.evictions, 5000U);
@@ -431,7 +461,12 @@ TEST(BasicStoreTest, SaturatedFilterNeverHidesKeys) {
   Fixture f(c);
   for (int i = 0; i < 20000; ++i) ASSERT_TRUE(f.store->set(fmt::format("key:{}", i), "v").is_ok());
   EXPECT_GT(f.store->stats().filter_add_failures, 0U);
-  for (int i = 0; i < 20000; ++i) ASSERT_TRUE(f.store->get(fmt::format("key:{}", i)).found) << i;
+  // A miss before every hit keeps misses common, so the filter would be
+  // consulted if the store still trusted it.
+  for (int i = 0; i < 20000; ++i) {
+    ASSERT_FALSE(f.store->get(fmt::format("absent:{}", i)).found) << i;
+    ASSERT_TRUE(f.store->get(fmt::format("key:{}", i)).found) << i;
+  }
 }
 
 // The seed's filter hid 2,757 of 1,000,000 stored keys. Here 2,000,000

@@ -8,11 +8,7 @@ void LruPolicy::on_insert(EntryId id, std::uint64_t /*key_hash*/, TimeNs /*now*/
   queue_.push_newest(links_, id);
 }
 
-void LruPolicy::on_access(EntryId id, TimeNs /*now*/) {
-  assert(links_.linked(id));
-  if (!links_.linked(id)) return;
-  queue_.move_to_newest(links_, id);
-}
+void LruPolicy::on_access(EntryId id, TimeNs /*now*/) { touch(id); }
 
 void LruPolicy::on_remove(EntryId id, std::uint64_t /*key_hash*/, RemoveReason /*reason*/) {
   assert(links_.linked(id));

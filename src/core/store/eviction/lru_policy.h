@@ -100,8 +100,21 @@ class IdQueue {
   template <class Links>
   void move_to_newest(Links& links, EntryId id) {
     if (newest_ == id) return;
-    unlink(links, id);
-    push_newest(links, id);
+    // unlink + push_newest, knowing that id is linked and has a newer entry.
+    IdLink& link = links.link(id);
+    const EntryId older = link.older;
+    const EntryId newer = link.newer;
+    assert(older != kUnlinked && newer != kNoEntry);
+    links.link(newer).older = older;
+    if (older != kNoEntry) {
+      links.link(older).newer = newer;
+    } else {
+      oldest_ = newer;
+    }
+    link.older = newest_;
+    link.newer = kNoEntry;
+    links.link(newest_).newer = id;
+    newest_ = id;
   }
   void clear() { *this = IdQueue(); }
 
@@ -117,6 +130,12 @@ class LruPolicy final : public EvictionPolicy {
   void on_insert(EntryId id, std::uint64_t key_hash, TimeNs now) override;
   void on_access(EntryId id, TimeNs now) override;
   bool uses_time() const override { return false; }
+  // on_access, inline for the store's get (which calls it directly).
+  void touch(EntryId id) {
+    assert(links_.linked(id));
+    if (!links_.linked(id)) return;
+    queue_.move_to_newest(links_, id);
+  }
   void on_remove(EntryId id, std::uint64_t key_hash, RemoveReason reason) override;
   std::optional<EntryId> victim(TimeNs now) override;
   void clear() override;
