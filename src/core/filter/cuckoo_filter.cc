@@ -240,10 +240,6 @@ double CuckooFilter::load_factor() const { return static_cast<double>(size()) / 
 std::uint32_t CuckooFilter::fingerprint_bits() const { return f_; }
 std::uint64_t CuckooFilter::buckets() const { return buckets_; }
 
-std::uint64_t CuckooFilter::memory_bytes() const {
-  return words_.capacity() * sizeof(std::uint64_t) + stash_.capacity() * sizeof(StashEntry);
-}
-
 double CuckooFilter::theoretical_fpr() const {
   const double q = 1.0 / static_cast<double>(fp_mask_);
   return -std::expm1(2.0 * kSlots * std::log1p(-q));

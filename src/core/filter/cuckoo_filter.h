@@ -217,4 +217,8 @@ class CuckooFilter {
   mutable std::uint64_t lookups_ = 0;
 };
 
+inline std::uint64_t CuckooFilter::memory_bytes() const {
+  return words_.capacity() * sizeof(std::uint64_t) + stash_.capacity() * sizeof(StashEntry);
+}
+
 }  // namespace hcsim::core

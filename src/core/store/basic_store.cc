@@ -280,13 +280,12 @@ Status BasicStore::put(HashedKey key, std::string_view payload, std::uint64_t va
   set_expiry(id, expire_at);
   stats_.key_value_bytes += e->key_bytes + e->value_bytes;
   ++stats_.sets;
-  sync_index_charge();
   // Index growth (table, directory, policy metadata) is charged after the
   // fact, in steps; pay it back now. This can take more evictions than
   // max_evictions_per_set, but only at growth steps: amortised O(1) per set,
   // like the rehash that caused it.
   for (std::uint32_t retries = 0;;) {
-    sync_index_charge();  // each removal grows the free-id list a little
+    sync_index_charge();  // the new id's index growth; then each removal grows the free-id list a little
     if (pool_->used_bytes() <= pool_->max_bytes()) break;
     const std::optional<EntryId> victim = policy_->victim(now);
     if (!victim) break;

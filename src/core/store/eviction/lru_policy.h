@@ -48,10 +48,17 @@ class IdLinks {
   IdLink& link(EntryId id) { return links_[id]; }
   void ensure(EntryId id) {
     assert(id <= kMaxEntryId);
-    if (id >= links_.size()) links_.resize(std::size_t{id} + 1);
+    if (id >= links_.size()) [[unlikely]] grow(id);
   }
 
  private:
+  // Sizes the links to their whole capacity (which memory_bytes() counts
+  // anyway), so that ids up to it need no resize call of their own.
+  [[gnu::noinline]] void grow(EntryId id) {
+    links_.resize(std::size_t{id} + 1);
+    links_.resize(links_.capacity());
+  }
+
   std::vector<IdLink> links_;
 };
 
