@@ -211,6 +211,30 @@ TEST(LruTest, HandWorkedSequence) {
   EXPECT_EQ(lru.victim(12), std::nullopt);
 }
 
+// Gets' moves to the newest end wait in a buffer of 64 (LruPolicy::touch):
+// long runs of accesses, through the buffer's full drains and a partial one,
+// leave exactly the LRU order, and touch() and on_access() are the same.
+TEST(LruTest, LongRunsOfAccessesLeaveTheExactOrder) {
+  constexpr EntryId kIds = 300;
+  LruPolicy lru;
+  for (EntryId id = 0; id < kIds; ++id) insert(lru, id, 1000 + id, id + 1);
+  std::vector<EntryId> expected;  // LRU first
+  for (EntryId id = 0; id < kIds; ++id) expected.push_back(id);
+  SeededRandom random(77);
+  for (int i = 0; i < 1000; ++i) {  // 15 full buffers and 40 pending at the end
+    const auto id = static_cast<EntryId>(random.uniform(kIds));
+    if (i % 2 == 0) {
+      lru.touch(id);
+    } else {
+      lru.on_access(id, 0);
+    }
+    expected.erase(std::find(expected.begin(), expected.end(), id));
+    expected.push_back(id);
+  }
+  EXPECT_EQ(lru.size(), std::size_t{kIds});
+  EXPECT_EQ(evict(lru, kIds, 0), expected);
+}
+
 TEST(LruTest, MatchesStdListReferenceOver100kRandomOps) {
   LruPolicy lru;
   std::list<EntryId> reference;  // front = MRU

@@ -137,11 +137,15 @@ class LruPolicy final : public EvictionPolicy {
   void on_insert(EntryId id, std::uint64_t key_hash, TimeNs now) override;
   void on_access(EntryId id, TimeNs now) override;
   bool uses_time() const override { return false; }
-  // on_access, inline for the store's get (which calls it directly).
+  // on_access, inline for the store's get (which calls it directly). The
+  // move to the newest end waits in a small buffer, applied in order before
+  // anything reads or changes the order (insert, remove, victim, clear) or
+  // when the buffer is full: the order is exactly LRU whenever it is used.
+  // A get's move depends on its own table lookup, often a cache miss; done
+  // at once it held up the next get's work (store-get-hit ~100 -> ~80 ns).
   void touch(EntryId id) {
-    assert(links_.linked(id));
-    if (!links_.linked(id)) return;
-    queue_.move_to_newest(links_, id);
+    pending_[pending_count_++] = id;
+    if (pending_count_ == kPendingTouches) apply_touches();
   }
   void on_remove(EntryId id, std::uint64_t key_hash, RemoveReason reason) override;
   std::optional<EntryId> victim(TimeNs now) override;
@@ -151,8 +155,16 @@ class LruPolicy final : public EvictionPolicy {
   void reserve(std::size_t ids) override { links_.reserve(ids); }
 
  private:
+  static constexpr std::uint32_t kPendingTouches = 64;
+  void apply_touches();  // every pending touch, in order
+  void settle() {
+    if (pending_count_ != 0) apply_touches();
+  }
+
   IdLinks links_;
   IdQueue queue_;  // newest = most recently used
+  std::uint32_t pending_count_ = 0;
+  EntryId pending_[kPendingTouches];
 };
 
 }  // namespace hcsim::core
