@@ -292,7 +292,7 @@ Status BasicStore::put(HashedKey key, std::string_view payload, std::uint64_t va
     if (*victim == id) {
       // The policy offers the new entry itself (sampled ties, a sieve hand,
       // an s3fifo small queue holding only it): touch it and ask again.
-      if (++retries > 8) break;
+      if (++retries > kSelfVictimRetries) break;
       policy_->on_access(id, now);
       continue;
     }
@@ -315,14 +315,18 @@ Status BasicStore::overwrite(EntryId id, const HashedKey& key, std::string_view 
                                        name_, pool_->used_bytes(), pool_->max_bytes()));
     }
     policy_->on_update(id, now);  // the key being written is the last candidate, not the first
-    for (std::uint32_t evicted = 0; pool_->used_bytes() - old_charge + need > pool_->max_bytes(); ++evicted) {
+    for (std::uint32_t evicted = 0, retries = 0; pool_->used_bytes() - old_charge + need > pool_->max_bytes();) {
       const std::optional<EntryId> victim = policy_->victim(now);
+      // A sampling policy may offer the key itself (its access time ties
+      // with the sample's): ask again, as put() does for a new key.
+      if (victim && *victim == id && ++retries <= kSelfVictimRetries) continue;
       if (!victim || *victim == id || evicted >= config_.max_evictions_per_set) {
         ++stats_.errors;
         return Status::error(fmt::format("out of memory: could not free {} bytes in store '{}' within {} evictions", need,
                                          name_, config_.max_evictions_per_set));
       }
       evict(*victim);
+      ++evicted;
     }
   }
   const std::uint8_t in_filter = old->flags & kInFilter;

@@ -184,6 +184,8 @@ class BasicStore {
  private:
   static constexpr std::uint8_t kHasPayload = 1;
   static constexpr std::uint8_t kInFilter = 2;
+  // How often a set asks the policy again when it offers the key being set.
+  static constexpr std::uint32_t kSelfVictimRetries = 8;
 
   // One pool chunk: this 16-byte header, then the key bytes, then the value
   // bytes (absent for size-only values, which are charged as if present).

@@ -327,7 +327,8 @@ TEST(BasicStoreTest, EveryPolicyKeepsTheBudgetUnderChurn) {
       if (pick.uniform(4) == 0) {
         f.store->get(key);
       } else {
-        ASSERT_TRUE(f.store->set(key, std::string(pick.uniform(400), 'v')).is_ok());
+        const Status st = f.store->set(key, std::string(pick.uniform(400), 'v'));
+        ASSERT_TRUE(st.is_ok()) << st.message() << " at " << i;
       }
       if (i < 10000) f.clock.advance(kSecond);  // then a frozen clock: every timestamp ties
       ASSERT_LE(f.store->memory_used_bytes(), 512U * 1024);

@@ -300,35 +300,56 @@ TEST(SampledLruTest, HandWorkedSequenceWithScriptedDraws) {
   ScriptedRandom random;
   SampledLruPolicy policy(3, random);
   for (EntryId id = 0; id < 5; ++id) insert(policy, id, id, 10 * (id + 1));
-  // Dense positions 0..4 hold ids 0..4, last access 10 20 30 40 50.
-  policy.on_access(0, 60);  // times by position: 60 20 30 40 50
-  // Draw positions 0, 3, 2: times 60, 40, 30 -> position 2, id 2.
+  // Ids 0..4, last access 10 20 30 40 50.
+  policy.on_access(0, 60);  // 60 20 30 40 50
+  // Draw ids 0, 3, 2: times 60, 40, 30 -> id 2.
   random.pick(0, 5);
   random.pick(3, 5);
   random.pick(2, 5);
   EXPECT_EQ(policy.victim(61), EntryId{2});
   EXPECT_EQ(random.left(), 0u);  // exactly sample_size draws
   remove(policy, 2, RemoveReason::kEvicted);
-  // Swap-remove: id 4 moved into position 2. Positions: 0:id0@60 1:id1@20
-  // 2:id4@50 3:id3@40. Draw 2, 3, 0: times 50, 40, 60 -> id 3 (id 1, the
-  // true LRU, was not drawn).
-  random.pick(2, 4);
-  random.pick(3, 4);
-  random.pick(0, 4);
-  EXPECT_EQ(policy.victim(62), EntryId{3});
-  remove(policy, 3, RemoveReason::kEvicted);  // the last position: nothing moves
-  // Positions 0:id0@60 1:id1@20 2:id4@50; now ids 1 and 4 tie at 70.
+  // Id 2 is free; the range is still 0..4 (4 is tracked). A draw of 2 is
+  // drawn again: 2 then 3 (@40), then 4 (@50), then 1 (@20) -> id 1.
+  random.pick(2, 5);
+  random.pick(3, 5);
+  random.pick(4, 5);
+  random.pick(1, 5);
+  EXPECT_EQ(policy.victim(62), EntryId{1});
+  EXPECT_EQ(random.left(), 0u);
+  // Removing the top ids shrinks the range past the free id 2: ids 0, 1.
+  remove(policy, 4, RemoveReason::kEvicted);
+  remove(policy, 3, RemoveReason::kEvicted);
+  EXPECT_EQ(policy.size(), 2u);
+  // Now ids 0 and 1 tie at 70: the first drawn wins.
   policy.on_access(1, 70);
-  policy.on_access(4, 70);
-  random.pick(2, 3);  // id 4 @70, first drawn
-  random.pick(1, 3);  // id 1 @70: a tie, keeps the first drawn
-  random.pick(1, 3);  // again
-  EXPECT_EQ(policy.victim(71), EntryId{4});
-  random.pick(1, 3);
-  random.pick(2, 3);
-  random.pick(0, 3);  // id 0 @60: strictly older, wins
-  EXPECT_EQ(policy.victim(71), EntryId{0});
-  EXPECT_EQ(policy.size(), 3u);
+  policy.on_access(0, 70);
+  random.pick(1, 2);
+  random.pick(0, 2);
+  random.pick(0, 2);
+  EXPECT_EQ(policy.victim(71), EntryId{1});
+  policy.on_access(1, 80);
+  random.pick(1, 2);
+  random.pick(1, 2);
+  random.pick(0, 2);  // id 0 @70: strictly older, wins
+  EXPECT_EQ(policy.victim(81), EntryId{0});
+  EXPECT_EQ(random.left(), 0u);
+}
+
+TEST(SampledLruTest, AfterKRedrawsOnFreeIdsThePickTakesTheNextTrackedId) {
+  ScriptedRandom random;
+  SampledLruPolicy policy(1, random);
+  for (EntryId id = 0; id < 10; ++id) insert(policy, id, id, id);
+  for (EntryId id = 1; id < 9; ++id) remove(policy, id, RemoveReason::kDeleted);  // tracked: 0 and 9
+  for (std::uint32_t i = 0; i + 1 < SampledLruPolicy::kRedraws; ++i) random.pick(5, 10);
+  random.pick(3, 10);  // the last redraw, also free: the next tracked id from 3 is 9
+  EXPECT_EQ(policy.victim(20), EntryId{9});
+  EXPECT_EQ(random.left(), 0u);
+  random.pick(6, 10);  // one fewer free draw: the redraw lands on 0
+  for (std::uint32_t i = 0; i + 2 < SampledLruPolicy::kRedraws; ++i) random.pick(2, 10);
+  random.pick(0, 10);
+  EXPECT_EQ(policy.victim(20), EntryId{0});
+  EXPECT_EQ(random.left(), 0u);
 }
 
 TEST(SampledLruTest, SampleOfOneOverOneTrackedIdIsThatId) {
@@ -854,7 +875,7 @@ TEST(EveryPolicyTest, ClearForgetsEverythingAndIdsCanBeReinserted) {
 TEST(EveryPolicyTest, PerIdMetadataBytesAfterReserve) {
   // A store that reserves for its capacity pays exactly this per id.
   const std::vector<std::pair<std::string, std::size_t>> expected = {
-      {"lru", 8}, {"sieve", 9}, {"sampled-lru", 16}, {"s3fifo", 9}, {"session", 32}, {"noeviction", 0}};
+      {"lru", 8}, {"sieve", 9}, {"sampled-lru", 8}, {"s3fifo", 9}, {"session", 32}, {"noeviction", 0}};
   for (const auto& [name, bytes] : expected) {
     SeededRandom random(1);
     auto policy = make(name, random);

@@ -1,13 +1,22 @@
 // Redis-style approximated LRU (without Redis's candidate pool): victim()
 // draws sample_size tracked ids uniformly at random (with replacement) from
 // the injected RandomSource and returns the one least recently accessed
-// (ties: the first drawn). O(sample_size) per victim, O(1) otherwise;
-// 16 bytes per id (dense id array, access times by position, position by id).
+// (ties: the first drawn). 8 bytes per id: the last access time, by id.
+//
+// Ids are drawn straight from the id range, not from a dense list of
+// tracked ids (which took another 8 bytes per id: the list and each id's
+// place in it): a draw that lands on an untracked id is drawn again, up to
+// kRedraws times, after which the pick takes the next tracked id from there.
+// The store reuses freed ids first, and the range drops untracked ids off its
+// top, so nearly every draw lands; the fallback only keeps a victim()
+// bounded when most of the range is free (after a mass delete), at the price
+// of a bias towards ids just past a free stretch.
 #pragma once
 
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -27,23 +36,21 @@ class SampledLruPolicy final : public EvictionPolicy {
   void on_remove(EntryId id, std::uint64_t key_hash, RemoveReason reason) override;
   std::optional<EntryId> victim(TimeNs now) override;
   void clear() override;
-  std::size_t size() const override { return ids_.size(); }
-  std::size_t memory_bytes() const override;
-  void reserve(std::size_t ids) override;
+  std::size_t size() const override { return size_; }
+  std::size_t memory_bytes() const override { return last_access_ns_.capacity() * sizeof(TimeNs); }
+  void reserve(std::size_t ids) override { last_access_ns_.reserve(ids); }
+
+  static constexpr std::uint32_t kRedraws = 8;  // draws per pick before the fallback
 
  private:
-  static constexpr std::uint32_t kNotTracked = 0xFFFF'FFFFu;
-  bool tracked(EntryId id) const { return id < position_.size() && position_[id] != kNotTracked; }
+  static constexpr TimeNs kNotTracked = std::numeric_limits<TimeNs>::min();
+  bool tracked(EntryId id) const { return id < last_access_ns_.size() && last_access_ns_[id] != kNotTracked; }
+  EntryId pick();  // one tracked id; size_ > 0
 
   std::uint32_t sample_size_;
   RandomSource& random_;
-  // Dense: ids_[i] is tracked and was last accessed at last_access_ns_[i];
-  // sampling reads only last_access_ns_ (one memory access per sample).
-  std::vector<EntryId> ids_;
-  std::vector<TimeNs> last_access_ns_;
-  std::vector<std::uint32_t> position_;  // by id: index into ids_, or kNotTracked
-  static constexpr std::size_t kNoPosition = ~std::size_t{0};
-  std::size_t last_victim_position_ = kNoPosition;  // where victim() found its answer
+  std::vector<TimeNs> last_access_ns_;  // by id; kNotTracked past the tracked ones
+  std::size_t size_ = 0;                // tracked ids
 };
 
 }  // namespace hcsim::core
