@@ -168,9 +168,11 @@ void BasicStore::remove_entry(EntryId id, std::uint64_t hash, RemoveReason reaso
   free_ids_.push_back(id);
 }
 
-void BasicStore::drop_expired(EntryId id, std::uint64_t hash) {
+bool BasicStore::drop_if_expired(EntryId id, std::uint64_t hash, LazyNow& now) {
+  if (directory_[id]->expire_at_ns > now()) return false;
   remove_entry(id, hash, RemoveReason::kExpired);
   ++stats_.expirations;
+  return true;
 }
 
 bool BasicStore::evict_one(TimeNs now) {

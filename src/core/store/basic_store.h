@@ -208,7 +208,7 @@ class BasicStore {
       if (n >= 8 && n <= 16) {
         return ((load8(key_data()) ^ load8(k.data())) | (load8(key_data() + n - 8) ^ load8(k.data() + n - 8))) == 0;
       }
-      return std::memcmp(key_data(), k.data(), n) == 0;
+      return bytes_equal(key_data(), k.data(), n);
     }
     std::string_view payload() const {
       return (flags & kHasPayload) ? std::string_view(key_data() + key_bytes, value_bytes) : std::string_view();
@@ -222,6 +222,11 @@ class BasicStore {
   // at the entry's key.
   EntryId* find_slot(const HashedKey& key) {
     return table_.find(key.hash, [&](EntryId id) { return directory_[id]->has_key(key.key); });
+  }
+  // Out of line: the common keys never get here, and inline its call would
+  // make the compiler keep the whole probe loop's state across it.
+  [[gnu::noinline]] static bool bytes_equal(const char* a, const char* b, std::size_t n) {
+    return std::memcmp(a, b, n) == 0;
   }
   static std::uint64_t load8(const char* p) {
     std::uint64_t v;
@@ -243,14 +248,11 @@ class BasicStore {
     const EntryId* slot = find_slot(key);
     if (slot == nullptr) return std::nullopt;
     const EntryId id = *slot;
-    const TimeNs expire_at = directory_[id]->expire_at_ns;
-    if (expire_at != 0 && expire_at <= now()) [[unlikely]] {
-      drop_expired(id, key.hash);
-      return std::nullopt;
-    }
+    if (directory_[id]->expire_at_ns != 0 && drop_if_expired(id, key.hash, now)) return std::nullopt;
     return id;
   }
-  void drop_expired(EntryId id, std::uint64_t hash);  // found expired on access
+  // For an entry with a TTL: if it has expired, removes it and returns true.
+  [[gnu::noinline]] bool drop_if_expired(EntryId id, std::uint64_t hash, LazyNow& now);
   bool is_expired(const Entry& e, TimeNs now) const;
   void remove_entry(EntryId id, std::uint64_t hash, RemoveReason reason);
   Entry* allocate_entry(const HashedKey& key, std::string_view payload, std::uint64_t value_bytes,
