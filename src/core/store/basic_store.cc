@@ -79,8 +79,7 @@ BasicStore::BasicStore(BasicStoreConfig config, const Clock& clock, RandomSource
       policy_(std::move(policy)),
       filter_(std::move(filter)) {
   policy_uses_time_ = policy_->uses_time();
-  lru_ = dynamic_cast<LruPolicy*>(policy_.get());
-  sync_filter_use();
+  trust_filter();
   sync_index_charge();
 }
 
@@ -169,7 +168,7 @@ void BasicStore::remove_entry(EntryId id, std::uint64_t hash, RemoveReason reaso
 }
 
 bool BasicStore::drop_if_expired(EntryId id, std::uint64_t hash, LazyNow& now) {
-  if (directory_[id]->expire_at_ns > now()) return false;
+  if (!is_expired(*directory_[id], now())) return false;
   remove_entry(id, hash, RemoveReason::kExpired);
   ++stats_.expirations;
   return true;
@@ -273,8 +272,7 @@ Status BasicStore::put(HashedKey key, std::string_view payload, std::uint64_t va
     if (filter_->add(key.hash)) {
       e->flags |= kInFilter;
     } else {
-      filter_saturated_ = true;
-      sync_filter_use();
+      consult_at_ = kNeverConsult;  // saturated
       ++stats_.filter_add_failures;
     }
   }
@@ -447,8 +445,7 @@ void BasicStore::clear() {
   ttl_entries_ = 0;
   policy_->clear();
   if (filter_) filter_->clear();
-  filter_saturated_ = false;
-  sync_filter_use();
+  trust_filter();
   miss_score_ = kMissScoreAll;
   stats_.key_value_bytes = 0;
   sync_index_charge();

@@ -23,7 +23,6 @@
 #include "core/filter/cuckoo_filter.h"
 #include "core/runtime/clock.h"
 #include "core/runtime/random.h"
-#include "core/store/eviction/lru_policy.h"
 #include "core/store/eviction_policy.h"
 #include "core/store/id_table.h"
 #include "core/store/memory_pool.h"
@@ -270,10 +269,8 @@ class BasicStore {
   RandomSource& random_;
   std::unique_ptr<MemoryPool> pool_;
   std::unique_ptr<EvictionPolicy> policy_;
-  LruPolicy* lru_ = nullptr;  // policy_, when it is the lru policy
   std::optional<CuckooFilter> filter_;
   bool policy_uses_time_ = true;  // the policy reads the `now` it is given
-  bool filter_saturated_ = false;  // some live key is not in the filter: look up without it
   // The decayed miss count of gets: each get takes 1/2^kMissScoreShift off
   // and a miss adds kMissScoreUnit, so it settles at kMissScoreAll times
   // the share of misses. Starts as if every get missed.
@@ -284,11 +281,12 @@ class BasicStore {
   static constexpr auto kMissScoreConsult = static_cast<std::uint32_t>(kFilterMissShare * kMissScoreAll);
   static constexpr std::uint32_t kNeverConsult = kMissScoreAll + 1;  // above any score
   std::uint32_t miss_score_ = kMissScoreAll;
-  // kMissScoreConsult while there is a filter to consult, else kNeverConsult:
-  // one compare per get (see sync_filter_use).
+  // kMissScoreConsult while there is a filter to consult, else kNeverConsult
+  // (no filter, or it is saturated: some live key is not in it, so gets
+  // look up without it until clear()). One compare per get.
   std::uint32_t consult_at_ = kNeverConsult;
   bool consult_filter() const { return miss_score_ >= consult_at_; }
-  void sync_filter_use() { consult_at_ = filter_ && !filter_saturated_ ? kMissScoreConsult : kNeverConsult; }
+  void trust_filter() { consult_at_ = filter_ ? kMissScoreConsult : kNeverConsult; }
   void count_get(bool miss) { miss_score_ += (miss ? kMissScoreUnit : 0) - (miss_score_ >> kMissScoreShift); }
 
   std::vector<Entry*> directory_;   // EntryId -> entry
@@ -324,11 +322,7 @@ inline GetResult BasicStore::get_at(const HashedKey& key, LazyNow& now) {
     return {};
   }
   ++stats_.hits;
-  if (lru_ != nullptr) {
-    lru_->touch(*id);  // the default policy, called directly: no indirect call
-  } else {
-    policy_->on_access(*id, policy_uses_time_ ? now() : 0);
-  }
+  policy_->on_access(*id, policy_uses_time_ ? now() : 0);
   const Entry* e = directory_[*id];
   return {.found = true, .value = e->payload(), .value_bytes = e->value_bytes};
 }

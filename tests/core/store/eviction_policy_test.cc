@@ -211,9 +211,9 @@ TEST(LruTest, HandWorkedSequence) {
   EXPECT_EQ(lru.victim(12), std::nullopt);
 }
 
-// Gets' moves to the newest end wait in a buffer of 64 (LruPolicy::touch):
+// Gets' moves to the newest end wait in a buffer of 64 (LruPolicy::on_access):
 // long runs of accesses, through the buffer's full drains and a partial one,
-// leave exactly the LRU order, and touch() and on_access() are the same.
+// leave exactly the LRU order.
 TEST(LruTest, LongRunsOfAccessesLeaveTheExactOrder) {
   constexpr EntryId kIds = 300;
   LruPolicy lru;
@@ -223,11 +223,7 @@ TEST(LruTest, LongRunsOfAccessesLeaveTheExactOrder) {
   SeededRandom random(77);
   for (int i = 0; i < 1000; ++i) {  // 15 full buffers and 40 pending at the end
     const auto id = static_cast<EntryId>(random.uniform(kIds));
-    if (i % 2 == 0) {
-      lru.touch(id);
-    } else {
-      lru.on_access(id, 0);
-    }
+    lru.on_access(id, 0);
     expected.erase(std::find(expected.begin(), expected.end(), id));
     expected.push_back(id);
   }

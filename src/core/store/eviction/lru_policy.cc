@@ -9,8 +9,6 @@ void LruPolicy::on_insert(EntryId id, std::uint64_t /*key_hash*/, TimeNs /*now*/
   queue_.push_newest(links_, id);
 }
 
-void LruPolicy::on_access(EntryId id, TimeNs /*now*/) { touch(id); }
-
 void LruPolicy::on_remove(EntryId id, std::uint64_t /*key_hash*/, RemoveReason /*reason*/) {
   settle();
   assert(links_.linked(id));
