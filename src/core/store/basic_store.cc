@@ -213,6 +213,10 @@ Status BasicStore::put(HashedKey key, std::string_view payload, std::uint64_t va
     return fail(fmt::format("value too large: {} bytes (max {})", value_bytes, kMaxValueBytes));
   }
   if (ttl_ns && *ttl_ns <= 0) return fail(fmt::format("invalid ttl: {} ns (must be greater than 0)", *ttl_ns));
+  // The key's table bucket and filter bucket load together: the lookup
+  // below waits for the first, a new key's filter add needs the second.
+  table_.prefetch(key.hash);
+  if (filter_) filter_->prefetch_add(key.hash);
   LazyNow clock_now(clock_);
   const TimeNs ttl = ttl_ns ? *ttl_ns : config_.default_ttl_ns;
   const TimeNs expire_at = ttl > 0 ? saturating_add(clock_now(), ttl) : 0;
@@ -227,8 +231,6 @@ Status BasicStore::put(HashedKey key, std::string_view payload, std::uint64_t va
   const TimeNs now = policy_uses_time_ ? clock_now() : 0;  // what the policy is told
   if (existing) return overwrite(*existing, key, payload, value_bytes, has_payload, expire_at, need, now);
 
-  // A new key: the filter's bucket loads while the entry is made.
-  if (filter_) filter_->prefetch_add(key.hash);
   // If the table would have to grow and the budget cannot afford
   // it, evict one entry instead (the table then keeps its size).
   if (const std::size_t growth = table_.growth_bytes_for_insert(); growth != 0 && !pool_->fits(need + growth)) {

@@ -162,13 +162,25 @@ class IdTable {
     const std::size_t old_count = bucket_count_;
     buckets_ = fresh;
     bucket_count_ = new_count;
+    // Each id is placed kGrowLag ids after its bucket was prefetched: the
+    // new buckets are random lines, whose misses then overlap instead of
+    // following one another.
+    constexpr std::size_t kGrowLag = 16;
+    std::uint64_t hashes[kGrowLag];
+    EntryId ids[kGrowLag];
     std::size_t moved = 0;
     for_each_stored([&](std::uint64_t hash, EntryId id) {
-      place(hash, id);
+      const std::size_t k = moved % kGrowLag;
+      if (moved >= kGrowLag) place(hashes[k], ids[k]);
+      prefetch(hash);
+      hashes[k] = hash;
+      ids[k] = id;
       ++moved;
     });
+    for (std::size_t j = moved > kGrowLag ? moved - kGrowLag : 0; j < moved; ++j) {
+      place(hashes[j % kGrowLag], ids[j % kGrowLag]);
+    }
     assert(moved == size_);
-    (void)moved;
     deallocate(old, old_count);
   }
 
