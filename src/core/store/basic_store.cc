@@ -174,6 +174,16 @@ bool BasicStore::drop_if_expired(EntryId id, std::uint64_t hash, LazyNow& now) {
   return true;
 }
 
+void BasicStore::prefetch_victim(std::size_t need, TimeNs now) {
+  if (pool_->fits(need)) return;
+  const std::optional<EntryId> id = policy_->peek_victim(now);
+  if (!id) return;
+  const std::uint64_t hash = store_key_hash(directory_[*id]->key());
+  table_.prefetch(hash);
+  if (filter_) filter_->prefetch_contains(hash);
+  policy_->prefetch_eviction(hash);
+}
+
 bool BasicStore::evict_one(TimeNs now) {
   const std::optional<EntryId> victim = policy_->victim(now);
   if (!victim) return false;
@@ -227,8 +237,9 @@ Status BasicStore::put(HashedKey key, std::string_view payload, std::uint64_t va
                             need, name_, pool_->max_bytes(), index_charged_bytes_));
   }
 
-  const std::optional<EntryId> existing = find_live(key, clock_now);
   const TimeNs now = policy_uses_time_ ? clock_now() : 0;  // what the policy is told
+  prefetch_victim(need, now);
+  const std::optional<EntryId> existing = find_live(key, clock_now);
   if (existing) return overwrite(*existing, key, payload, value_bytes, has_payload, expire_at, need, now);
 
   // If the table would have to grow and the budget cannot afford

@@ -258,6 +258,10 @@ class BasicStore {
                         bool has_payload);
   void free_entry(Entry* e);
   void set_expiry(EntryId id, TimeNs expire_at_ns);
+  // When the set of `need` charged bytes will evict: starts loading what
+  // evicting the policy's likely victim touches (its entry's table and
+  // filter buckets), so those misses overlap the new key's lookup.
+  void prefetch_victim(std::size_t need, TimeNs now);
   bool evict_one(TimeNs now);
   void evict(EntryId id);  // removes a policy-chosen victim and counts it
   void sync_index_charge();

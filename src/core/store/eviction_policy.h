@@ -67,6 +67,10 @@ class EvictionPolicy {
   // (second chances), but returns a tracked id and does not untrack it: the
   // store evicts it and then calls on_remove(id, key_hash, kEvicted).
   virtual std::optional<EntryId> victim(TimeNs now) = 0;
+  // A hint, changing nothing: the id victim(now) would return if asked now,
+  // exactly, or nullopt when that is not cheap to tell. The store starts
+  // loading that entry's table and filter buckets before it needs them.
+  virtual std::optional<EntryId> peek_victim(TimeNs /*now*/) const { return std::nullopt; }
   // Forgets every entry.
   virtual void clear() = 0;
   // Entries tracked.

@@ -148,6 +148,11 @@ class LruPolicy final : public EvictionPolicy {
   bool uses_time() const override { return false; }
   void on_remove(EntryId id, std::uint64_t key_hash, RemoveReason reason) override;
   std::optional<EntryId> victim(TimeNs now) override;
+  // The oldest, unless touches are pending (they may move it).
+  std::optional<EntryId> peek_victim(TimeNs /*now*/) const override {
+    if (queue_.empty() || pending_count_ != 0) return std::nullopt;
+    return queue_.oldest();
+  }
   void clear() override;
   std::size_t size() const override { return queue_.size(); }
   std::size_t memory_bytes() const override { return links_.memory_bytes(); }

@@ -198,10 +198,22 @@ void S3FifoPolicy::on_remove(EntryId id, std::uint64_t key_hash, RemoveReason re
   state_[id] = 0;
 }
 
+bool S3FifoPolicy::evicts_from_small() const {
+  const auto small_target = static_cast<std::size_t>(small_queue_ratio_ * static_cast<double>(size()));
+  return !small_.empty() && (main_.empty() || small_.size() >= small_target);
+}
+
+std::optional<EntryId> S3FifoPolicy::peek_victim(TimeNs /*now*/) const {
+  if (size() == 0) return std::nullopt;
+  const EntryId tail = evicts_from_small() ? small_.oldest() : main_.oldest();
+  const std::uint8_t freq = state_[tail] & kFreqMask;
+  if (evicts_from_small() ? freq >= kMoveToMainThreshold : freq != 0) return std::nullopt;
+  return tail;
+}
+
 std::optional<EntryId> S3FifoPolicy::victim(TimeNs /*now*/) {
   if (size() == 0) return std::nullopt;
-  const auto small_target = static_cast<std::size_t>(small_queue_ratio_ * static_cast<double>(size()));
-  if (!small_.empty() && (main_.empty() || small_.size() >= small_target)) {
+  if (evicts_from_small()) {
     // Scan small from its tail: entries hit since insertion move to main's
     // head with their frequency cleared; the first one not hit is the victim.
     while (!small_.empty()) {

@@ -97,6 +97,8 @@ class S3FifoPolicy final : public EvictionPolicy {
   void on_remove(EntryId id, std::uint64_t key_hash, RemoveReason reason) override;
   void prefetch_eviction(std::uint64_t key_hash) const override { ghost_.prefetch(fingerprint(key_hash)); }
   std::optional<EntryId> victim(TimeNs now) override;
+  // The tail victim() would look at first, if it would take it as it is.
+  std::optional<EntryId> peek_victim(TimeNs now) const override;
   void clear() override;
   std::size_t size() const override { return small_.size() + main_.size(); }
   std::size_t memory_bytes() const override;
@@ -117,6 +119,8 @@ class S3FifoPolicy final : public EvictionPolicy {
  private:
   static constexpr std::uint8_t kFreqMask = 0x03;
   static constexpr std::uint8_t kInMain = 0x04;
+  // victim() takes from the small queue first (it is over its share).
+  bool evicts_from_small() const;
 
   double small_queue_ratio_;
   IdLinks links_;                       // shared by small_ and main_

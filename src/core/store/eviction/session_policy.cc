@@ -52,7 +52,7 @@ void SessionPolicy::on_remove(EntryId id, std::uint64_t /*key_hash*/, RemoveReas
   by_access_.unlink(access, id);
 }
 
-std::optional<EntryId> SessionPolicy::victim(TimeNs now) {
+std::optional<EntryId> SessionPolicy::peek_victim(TimeNs now) const {
   if (by_created_.empty()) return std::nullopt;
   const EntryId oldest_created = by_created_.oldest();
   const EntryId least_recent = by_access_.oldest();

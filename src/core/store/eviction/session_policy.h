@@ -29,7 +29,9 @@ class SessionPolicy final : public EvictionPolicy {
   void on_access(EntryId id, TimeNs now) override;
   void on_update(EntryId id, TimeNs now) override;
   void on_remove(EntryId id, std::uint64_t key_hash, RemoveReason reason) override;
-  std::optional<EntryId> victim(TimeNs now) override;
+  std::optional<EntryId> victim(TimeNs now) override { return peek_victim(now); }
+  // Choosing changes nothing here, so the hint is exact.
+  std::optional<EntryId> peek_victim(TimeNs now) const override;
   void clear() override;
   std::size_t size() const override { return by_created_.size(); }
   std::size_t memory_bytes() const override { return slots_.capacity() * sizeof(Slot); }

@@ -30,6 +30,13 @@ void SievePolicy::on_remove(EntryId id, std::uint64_t /*key_hash*/, RemoveReason
   visited_[id] = 0;
 }
 
+std::optional<EntryId> SievePolicy::peek_victim(TimeNs /*now*/) const {
+  if (queue_.empty()) return std::nullopt;
+  const EntryId at = hand_ != kNoEntry ? hand_ : queue_.oldest();
+  if (visited_[at] != 0) return std::nullopt;
+  return at;
+}
+
 std::optional<EntryId> SievePolicy::victim(TimeNs /*now*/) {
   if (queue_.empty()) return std::nullopt;
   EntryId at = hand_ != kNoEntry ? hand_ : queue_.oldest();

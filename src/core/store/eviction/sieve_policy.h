@@ -25,6 +25,8 @@ class SievePolicy final : public EvictionPolicy {
   bool uses_time() const override { return false; }
   void on_remove(EntryId id, std::uint64_t key_hash, RemoveReason reason) override;
   std::optional<EntryId> victim(TimeNs now) override;
+  // The entry under the hand if it is unvisited (else the walk decides).
+  std::optional<EntryId> peek_victim(TimeNs now) const override;
   void clear() override;
   std::size_t size() const override { return queue_.size(); }
   std::size_t memory_bytes() const override { return links_.memory_bytes() + visited_.capacity(); }
