@@ -311,6 +311,11 @@ Status BasicStore::put(HashedKey key, std::string_view payload, std::uint64_t va
     }
     evict(*victim);
   }
+  // A store that evicts on this set likely evicts on the next: its victim's
+  // directory slot loads in the meantime.
+  if (const std::optional<EntryId> next = evicted > 0 ? policy_->peek_victim(now) : std::nullopt) {
+    __builtin_prefetch(&directory_[*next]);
+  }
   return Status::ok();
 }
 

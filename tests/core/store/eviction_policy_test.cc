@@ -298,37 +298,53 @@ TEST(SampledLruTest, HandWorkedSequenceWithScriptedDraws) {
   for (EntryId id = 0; id < 5; ++id) insert(policy, id, id, 10 * (id + 1));
   // Ids 0..4, last access 10 20 30 40 50.
   policy.on_access(0, 60);  // 60 20 30 40 50
-  // Draw ids 0, 3, 2: times 60, 40, 30 -> id 2.
+  EXPECT_EQ(policy.peek_victim(60), std::nullopt);  // nothing drawn yet
+  // The first call draws its own sample, ids 0, 3, 2: times 60, 40, 30 ->
+  // id 2; then the next call's: ids 1, 2, 4.
   random.pick(0, 5);
   random.pick(3, 5);
   random.pick(2, 5);
+  random.pick(1, 5);
+  random.pick(2, 5);
+  random.pick(4, 5);
   EXPECT_EQ(policy.victim(61), EntryId{2});
-  EXPECT_EQ(random.left(), 0u);  // exactly sample_size draws
+  EXPECT_EQ(random.left(), 0u);  // exactly twice sample_size draws
+  // The next sample, times 20 30 50, is all tracked: the hint is id 1,
+  // and it follows accesses made since the draw.
+  EXPECT_EQ(policy.peek_victim(61), EntryId{1});
+  policy.on_access(1, 62);  // 60 62 30 40 50
+  EXPECT_EQ(policy.peek_victim(62), EntryId{2});
   remove(policy, 2, RemoveReason::kEvicted);
-  // Id 2 is free; the range is still 0..4 (4 is tracked). A draw of 2 is
-  // drawn again: 2 then 3 (@40), then 4 (@50), then 1 (@20) -> id 1.
+  EXPECT_EQ(policy.peek_victim(62), std::nullopt);  // a sampled id left
+  // Id 2 is free; the range is still 0..4 (4 is tracked). Its place in the
+  // sample is drawn again: 2 (free) then 3 (@40). Sample 1 @62, 3 @40,
+  // 4 @50 -> id 3; then the next sample: 0, 4, 1.
   random.pick(2, 5);
   random.pick(3, 5);
+  random.pick(0, 5);
   random.pick(4, 5);
   random.pick(1, 5);
-  EXPECT_EQ(policy.victim(62), EntryId{1});
+  EXPECT_EQ(policy.victim(63), EntryId{3});
   EXPECT_EQ(random.left(), 0u);
-  // Removing the top ids shrinks the range past the free id 2: ids 0, 1.
-  remove(policy, 4, RemoveReason::kEvicted);
   remove(policy, 3, RemoveReason::kEvicted);
+  EXPECT_EQ(policy.peek_victim(63), EntryId{4});  // 0 @60, 4 @50, 1 @62
+  // Removing the top id shrinks the range past the free ids 2 and 3: ids
+  // 0, 1. Sampled id 4 is out of it, so it is drawn again.
+  remove(policy, 4, RemoveReason::kEvicted);
   EXPECT_EQ(policy.size(), 2u);
-  // Now ids 0 and 1 tie at 70: the first drawn wins.
+  // Ids 0 and 1 tie at 70: the first in the sample wins.
   policy.on_access(1, 70);
   policy.on_access(0, 70);
+  random.pick(1, 2);  // for 4: sample 0, 1, 1 -> id 0 (first of the tie)
+  random.pick(1, 2);  // the next sample: 1, 1, 0
   random.pick(1, 2);
   random.pick(0, 2);
-  random.pick(0, 2);
-  EXPECT_EQ(policy.victim(71), EntryId{1});
+  EXPECT_EQ(policy.victim(71), EntryId{0});
   policy.on_access(1, 80);
-  random.pick(1, 2);
-  random.pick(1, 2);
-  random.pick(0, 2);  // id 0 @70: strictly older, wins
-  EXPECT_EQ(policy.victim(81), EntryId{0});
+  random.pick(0, 2);  // the next sample again
+  random.pick(0, 2);
+  random.pick(0, 2);
+  EXPECT_EQ(policy.victim(81), EntryId{0});  // 1 @80, 1 @80, 0 @70: strictly older, wins
   EXPECT_EQ(random.left(), 0u);
 }
 
@@ -339,13 +355,22 @@ TEST(SampledLruTest, AfterKRedrawsOnFreeIdsThePickTakesTheNextTrackedId) {
   for (EntryId id = 1; id < 9; ++id) remove(policy, id, RemoveReason::kDeleted);  // tracked: 0 and 9
   for (std::uint32_t i = 0; i + 1 < SampledLruPolicy::kRedraws; ++i) random.pick(5, 10);
   random.pick(3, 10);  // the last redraw, also free: the next tracked id from 3 is 9
+  random.pick(0, 10);  // the next call's sample lands at once
   EXPECT_EQ(policy.victim(20), EntryId{9});
   EXPECT_EQ(random.left(), 0u);
-  random.pick(6, 10);  // one fewer free draw: the redraw lands on 0
-  for (std::uint32_t i = 0; i + 2 < SampledLruPolicy::kRedraws; ++i) random.pick(2, 10);
-  random.pick(0, 10);
+  EXPECT_EQ(policy.peek_victim(20), EntryId{0});
+  random.pick(6, 10);  // the next sample's first draw is free: checked only when used
   EXPECT_EQ(policy.victim(20), EntryId{0});
   EXPECT_EQ(random.left(), 0u);
+  EXPECT_EQ(policy.peek_victim(20), std::nullopt);
+  // Used now: drawn again until the kRedraws-th draw lands on 0 (the
+  // fallback from 2 would give 9); then the next sample, 9.
+  for (std::uint32_t i = 0; i + 2 < SampledLruPolicy::kRedraws; ++i) random.pick(2, 10);
+  random.pick(0, 10);
+  random.pick(9, 10);
+  EXPECT_EQ(policy.victim(20), EntryId{0});
+  EXPECT_EQ(random.left(), 0u);
+  EXPECT_EQ(policy.peek_victim(20), EntryId{9});
 }
 
 TEST(SampledLruTest, SampleOfOneOverOneTrackedIdIsThatId) {
@@ -838,10 +863,10 @@ TEST(EveryPolicyTest, RandomOpsNeverNameAnUntrackedIdAndSizeMatches) {
     }
     EXPECT_EQ(policy->victim(now), std::nullopt);
     EXPECT_EQ(policy->size(), 0u);
-    // Policies whose choice is cheap to tell give the hint often (sampled-lru
-    // draws at random, so it cannot; session's choice changes nothing, so it
-    // always can).
-    if (name == "sampled-lru" || name == "noeviction") {
+    // Every evicting policy gives the hint often (session's choice changes
+    // nothing, so it always can; sampled-lru whenever its next sample is
+    // still tracked).
+    if (name == "noeviction") {
       EXPECT_EQ(hints, 0u);
     } else {
       EXPECT_GT(hints, 1000u);

@@ -37,34 +37,63 @@ void SampledLruPolicy::on_remove(EntryId id, std::uint64_t /*key_hash*/, RemoveR
   while (!last_access_ns_.empty() && last_access_ns_.back() == kNotTracked) last_access_ns_.pop_back();
 }
 
-EntryId SampledLruPolicy::pick() {
+EntryId SampledLruPolicy::redraw(std::size_t at, std::uint32_t draws) {
   const std::size_t n = last_access_ns_.size();
-  std::size_t at = 0;
-  for (std::uint32_t draw = 0; draw < kRedraws; ++draw) {
+  for (; draws < kRedraws; ++draws) {
     at = static_cast<std::size_t>(random_.uniform(n));
     if (last_access_ns_[at] != kNotTracked) return static_cast<EntryId>(at);
   }
-  // Mostly free: the next tracked id from the last draw. The top id is
-  // always tracked (on_remove trims the range), so this ends by n - 1.
+  // Mostly free: the next tracked id from the last draw (made in the
+  // current range: kRedraws > 1). The top id is always tracked (on_remove
+  // trims the range), so this ends by n - 1.
   while (last_access_ns_[at] == kNotTracked) ++at;
   return static_cast<EntryId>(at);
 }
 
+void SampledLruPolicy::draw_sample() {
+  // First draws only, their times prefetched: nothing waits for them here
+  // (a load would hold up the rest of the set), and they are checked when
+  // the sample is used.
+  const std::size_t n = last_access_ns_.size();
+  for (std::uint32_t i = 0; i < sample_size_; ++i) {
+    sample_[i] = static_cast<EntryId>(random_.uniform(n));
+    __builtin_prefetch(&last_access_ns_[sample_[i]]);
+  }
+  sampled_ = true;
+}
+
+EntryId SampledLruPolicy::oldest_of_sample() const {
+  EntryId best = sample_[0];
+  for (std::uint32_t i = 1; i < sample_size_; ++i) {
+    if (last_access_ns_[sample_[i]] < last_access_ns_[best]) best = sample_[i];  // strict: ties keep the first drawn
+  }
+  return best;
+}
+
+std::optional<EntryId> SampledLruPolicy::peek_victim(TimeNs /*now*/) const {
+  if (size_ == 0 || !sampled_) return std::nullopt;
+  for (std::uint32_t i = 0; i < sample_size_; ++i) {
+    if (!tracked(sample_[i])) return std::nullopt;
+  }
+  return oldest_of_sample();
+}
+
 std::optional<EntryId> SampledLruPolicy::victim(TimeNs /*now*/) {
   if (size_ == 0) return std::nullopt;
-  // The draws do not depend on one another's loads (a landed draw is
-  // predicted), so on a large store their cache misses overlap.
-  EntryId best = pick();
-  for (std::uint32_t i = 1; i < sample_size_; ++i) {
-    const EntryId id = pick();
-    if (last_access_ns_[id] < last_access_ns_[best]) best = id;  // strict: ties keep the first drawn
+  if (!sampled_) draw_sample();
+  // A first draw that is free now (or was all along) is drawn again.
+  for (std::uint32_t i = 0; i < sample_size_; ++i) {
+    if (!tracked(sample_[i])) sample_[i] = redraw(sample_[i], 1);
   }
+  const EntryId best = oldest_of_sample();
+  draw_sample();  // the next call's
   return best;
 }
 
 void SampledLruPolicy::clear() {
   std::vector<TimeNs>().swap(last_access_ns_);
   size_ = 0;
+  sampled_ = false;
 }
 
 }  // namespace hcsim::core
