@@ -4,6 +4,7 @@
 #include <cassert>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 #include <utility>
 
 #include <fmt/format.h>
@@ -15,6 +16,26 @@ namespace {
 // entry (16-byte header, a key, its table slot and metadata) is smaller.
 constexpr std::uint64_t kBudgetBytesPerFilterItem = 64;
 constexpr std::uint64_t kMaxFilterItems = 1ULL << 32;
+
+// memcpy for the short keys and values a set copies, without a call: up to
+// 64 bytes, two overlapping fixed-size copies (which compile to a few loads
+// and stores) cover any length in their range.
+void copy_bytes(char* dst, const char* src, std::size_t n) {
+  const auto two = [&](auto width) {
+    constexpr std::size_t w = decltype(width)::value;
+    std::memcpy(dst, src, w);
+    std::memcpy(dst + n - w, src + n - w, w);
+  };
+  if (n >= 32 && n <= 64) {
+    two(std::integral_constant<std::size_t, 32>{});
+  } else if (n >= 16 && n < 32) {
+    two(std::integral_constant<std::size_t, 16>{});
+  } else if (n >= 8 && n < 16) {
+    two(std::integral_constant<std::size_t, 8>{});
+  } else if (n != 0) {
+    std::memcpy(dst, src, n);
+  }
+}
 
 // now + ttl, capped at the largest time (a TTL so long it never expires).
 TimeNs saturating_add(TimeNs now, TimeNs ttl) {
@@ -115,8 +136,8 @@ BasicStore::Entry* BasicStore::allocate_entry(const HashedKey& key, std::string_
   e->key_bytes = static_cast<std::uint16_t>(key.key.size());
   e->flags = has_payload ? kHasPayload : 0;
   e->unused = 0;
-  if (!key.key.empty()) std::memcpy(e->key_data(), key.key.data(), key.key.size());
-  if (has_payload && !payload.empty()) std::memcpy(e->key_data() + key.key.size(), payload.data(), payload.size());
+  copy_bytes(e->key_data(), key.key.data(), key.key.size());
+  if (has_payload) copy_bytes(e->key_data() + key.key.size(), payload.data(), payload.size());
   if (!has_payload) {
     // Size-only: charge what the payload would have cost, so accounting is identical.
     pool_->charge_external(static_cast<std::int64_t>(MemoryPool::charged_size(e->charged_bytes())) -
@@ -174,8 +195,7 @@ bool BasicStore::drop_if_expired(EntryId id, std::uint64_t hash, LazyNow& now) {
   return true;
 }
 
-void BasicStore::prefetch_victim(std::size_t need, TimeNs now) {
-  if (pool_->fits(need)) return;
+void BasicStore::prefetch_victim(TimeNs now) {
   const std::optional<EntryId> id = policy_->peek_victim(now);
   if (!id) return;
   const std::uint64_t hash = store_key_hash(directory_[*id]->key());
@@ -209,12 +229,13 @@ Status BasicStore::set_size_only(HashedKey key, std::uint64_t value_bytes, std::
   return put(key, {}, value_bytes, false, ttl_ns);
 }
 
-Status BasicStore::put(HashedKey key, std::string_view payload, std::uint64_t value_bytes, bool has_payload,
-                       std::optional<TimeNs> ttl_ns) {
-  auto fail = [this](std::string message) {
-    ++stats_.errors;
-    return Status::error(std::move(message));
-  };
+Status BasicStore::fail(std::string message) {
+  ++stats_.errors;
+  return Status::error(std::move(message));
+}
+
+Status BasicStore::check_put(const HashedKey& key, std::uint64_t value_bytes, std::optional<TimeNs> ttl_ns,
+                             std::size_t need) {
   if (key.key.empty()) return fail("key cannot be empty");
   if (key.key.size() > kMaxKeyBytes) {
     return fail(fmt::format("key too long: {} bytes (max {})", key.key.size(), kMaxKeyBytes));
@@ -223,25 +244,14 @@ Status BasicStore::put(HashedKey key, std::string_view payload, std::uint64_t va
     return fail(fmt::format("value too large: {} bytes (max {})", value_bytes, kMaxValueBytes));
   }
   if (ttl_ns && *ttl_ns <= 0) return fail(fmt::format("invalid ttl: {} ns (must be greater than 0)", *ttl_ns));
-  // The key's table bucket and filter bucket load together: the lookup
-  // below waits for the first, a new key's filter add needs the second.
-  table_.prefetch(key.hash);
-  if (filter_) filter_->prefetch_add(key.hash);
-  LazyNow clock_now(clock_);
-  const TimeNs ttl = ttl_ns ? *ttl_ns : config_.default_ttl_ns;
-  const TimeNs expire_at = ttl > 0 ? saturating_add(clock_now(), ttl) : 0;
-
-  const std::size_t need = MemoryPool::charged_size(sizeof(Entry) + key.key.size() + value_bytes);
   if (need + index_charged_bytes_ > pool_->max_bytes()) {
     return fail(fmt::format("entry too large: {} bytes charged, store '{}' has a budget of {} bytes ({} in use by its index)",
                             need, name_, pool_->max_bytes(), index_charged_bytes_));
   }
+  return Status::ok();
+}
 
-  const TimeNs now = policy_uses_time_ ? clock_now() : 0;  // what the policy is told
-  prefetch_victim(need, now);
-  const std::optional<EntryId> existing = find_live(key, clock_now);
-  if (existing) return overwrite(*existing, key, payload, value_bytes, has_payload, expire_at, need, now);
-
+Status BasicStore::make_room(std::size_t need, TimeNs now) {
   // If the table would have to grow and the budget cannot afford
   // it, evict one entry instead (the table then keeps its size).
   if (const std::size_t growth = table_.growth_bytes_for_insert(); growth != 0 && !pool_->fits(need + growth)) {
@@ -264,8 +274,64 @@ Status BasicStore::put(HashedKey key, std::string_view payload, std::uint64_t va
     }
     ++evicted;
   }
+  // A store that evicts on this set likely evicts on the next: its victim's
+  // directory slot loads in the meantime.
+  if (const std::optional<EntryId> next = evicted > 0 ? policy_->peek_victim(now) : std::nullopt) {
+    __builtin_prefetch(&directory_[*next]);
+  }
+  return Status::ok();
+}
+
+void BasicStore::pay_back_index_growth(EntryId id, TimeNs now) {
+  // Index growth (table, directory, policy metadata) is charged after the
+  // fact, in steps; pay it back now. This can take more evictions than
+  // max_evictions_per_set, but only at growth steps: amortised O(1) per set,
+  // like the rehash that caused it.
+  for (std::uint32_t retries = 0;;) {
+    if (pool_->used_bytes() <= pool_->max_bytes()) break;
+    const std::optional<EntryId> victim = policy_->victim(now);
+    if (!victim) break;
+    if (*victim == id) {
+      // The policy offers the new entry itself (sampled ties, a sieve hand,
+      // an s3fifo small queue holding only it): touch it and ask again.
+      if (++retries > kSelfVictimRetries) break;
+      policy_->on_access(id, now);
+      continue;
+    }
+    evict(*victim);
+    sync_index_charge();  // each removal grows the free-id list a little
+  }
+}
+
+Status BasicStore::put(HashedKey key, std::string_view payload, std::uint64_t value_bytes, bool has_payload,
+                       std::optional<TimeNs> ttl_ns) {
+  // The common case stays short and inline here; checks that fail, making
+  // room and paying back index growth leave it through calls.
+  const std::size_t need = MemoryPool::charged_size(sizeof(Entry) + key.key.size() + value_bytes);
+  if (key.key.empty() || key.key.size() > kMaxKeyBytes || value_bytes > kMaxValueBytes || (ttl_ns && *ttl_ns <= 0) ||
+      need + index_charged_bytes_ > pool_->max_bytes()) [[unlikely]] {
+    if (Status s = check_put(key, value_bytes, ttl_ns, need); !s.is_ok()) return s;
+  }
+  // The key's table bucket and filter bucket load together: the lookup
+  // below waits for the first, a new key's filter add needs the second.
+  table_.prefetch(key.hash);
+  if (filter_) filter_->prefetch_add(key.hash);
+  LazyNow clock_now(clock_);
+  const TimeNs ttl = ttl_ns ? *ttl_ns : config_.default_ttl_ns;
+  const TimeNs expire_at = ttl > 0 ? saturating_add(clock_now(), ttl) : 0;
+  const TimeNs now = policy_uses_time_ ? clock_now() : 0;  // what the policy is told
+  const bool room = pool_->fits(need);
+  if (!room) prefetch_victim(now);
+  const std::optional<EntryId> existing = find_live(key, clock_now);
+  if (existing) return overwrite(*existing, key, payload, value_bytes, has_payload, expire_at, need, now);
+
+  if (!room || table_.growth_bytes_for_insert() != 0) [[unlikely]] {
+    if (Status s = make_room(need, now); !s.is_ok()) return s;
+  }
   Entry* e = allocate_entry(key, payload, value_bytes, has_payload);
-  if (e == nullptr) return fail(fmt::format("out of memory: could not allocate {} bytes in store '{}'", need, name_));
+  if (e == nullptr) [[unlikely]] {
+    return fail(fmt::format("out of memory: could not allocate {} bytes in store '{}'", need, name_));
+  }
 
   EntryId id;
   if (!free_ids_.empty()) {
@@ -282,7 +348,7 @@ Status BasicStore::put(HashedKey key, std::string_view payload, std::uint64_t va
     }
   });
   if (filter_) {
-    if (filter_->add(key.hash)) {
+    if (filter_->add(key.hash)) [[likely]] {
       e->flags |= kInFilter;
     } else {
       consult_at_ = kNeverConsult;  // saturated
@@ -290,32 +356,11 @@ Status BasicStore::put(HashedKey key, std::string_view payload, std::uint64_t va
     }
   }
   policy_->on_insert(id, key.hash, now);
-  set_expiry(id, expire_at);
+  if (expire_at != 0) set_expiry(id, expire_at);
   stats_.key_value_bytes += e->key_bytes + e->value_bytes;
   ++stats_.sets;
-  // Index growth (table, directory, policy metadata) is charged after the
-  // fact, in steps; pay it back now. This can take more evictions than
-  // max_evictions_per_set, but only at growth steps: amortised O(1) per set,
-  // like the rehash that caused it.
-  for (std::uint32_t retries = 0;;) {
-    sync_index_charge();  // the new id's index growth; then each removal grows the free-id list a little
-    if (pool_->used_bytes() <= pool_->max_bytes()) break;
-    const std::optional<EntryId> victim = policy_->victim(now);
-    if (!victim) break;
-    if (*victim == id) {
-      // The policy offers the new entry itself (sampled ties, a sieve hand,
-      // an s3fifo small queue holding only it): touch it and ask again.
-      if (++retries > kSelfVictimRetries) break;
-      policy_->on_access(id, now);
-      continue;
-    }
-    evict(*victim);
-  }
-  // A store that evicts on this set likely evicts on the next: its victim's
-  // directory slot loads in the meantime.
-  if (const std::optional<EntryId> next = evicted > 0 ? policy_->peek_victim(now) : std::nullopt) {
-    __builtin_prefetch(&directory_[*next]);
-  }
+  sync_index_charge();  // the new id's index growth
+  if (pool_->used_bytes() > pool_->max_bytes()) [[unlikely]] pay_back_index_growth(id, now);
   return Status::ok();
 }
 

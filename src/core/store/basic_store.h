@@ -258,10 +258,19 @@ class BasicStore {
                         bool has_payload);
   void free_entry(Entry* e);
   void set_expiry(EntryId id, TimeNs expire_at_ns);
-  // When the set of `need` charged bytes will evict: starts loading what
-  // evicting the policy's likely victim touches (its entry's table and
-  // filter buckets), so those misses overlap the new key's lookup.
-  void prefetch_victim(std::size_t need, TimeNs now);
+  // For a set that will evict: starts loading what evicting the policy's
+  // next victim touches (its entry's table and filter buckets), so those
+  // misses overlap the new key's lookup.
+  [[gnu::noinline]] void prefetch_victim(TimeNs now);
+  // put()'s rare paths, out of line so that its common one stays short:
+  // the input errors (check_put returns the first that applies), making
+  // room for `need` bytes (evicting), and evicting what the new entry
+  // `id`'s index growth took past the budget.
+  [[gnu::noinline]] Status fail(std::string message);  // counts the error
+  [[gnu::noinline]] Status check_put(const HashedKey& key, std::uint64_t value_bytes, std::optional<TimeNs> ttl_ns,
+                                     std::size_t need);
+  [[gnu::noinline]] Status make_room(std::size_t need, TimeNs now);
+  [[gnu::noinline]] void pay_back_index_growth(EntryId id, TimeNs now);
   bool evict_one(TimeNs now);
   void evict(EntryId id);  // removes a policy-chosen victim and counts it
   void sync_index_charge();

@@ -32,7 +32,7 @@ constexpr std::size_t kSpanHeaderBytes = 64;
 constexpr std::size_t kMinSpanBytes = std::size_t{64} << 10;
 constexpr int kSpanKinds = 5;  // span size: 64 KiB << kind
 constexpr std::size_t kMaxSpanBytes = kMinSpanBytes << (kSpanKinds - 1);
-constexpr std::size_t kMaxSmallBytes = std::size_t{16} << 10;
+using memory_pool_detail::kMaxSmallBytes;
 constexpr int kNumClasses = 16 + 7 * 8;
 constexpr std::size_t kPageBytes = 4096;
 // Larger allocations are dedicated malloc blocks with a 32-byte header (list
@@ -92,6 +92,9 @@ inline std::uint64_t round_up_page(std::uint64_t n) {
   return (n + kPageBytes - 1) / kPageBytes * kPageBytes;
 }
 
+}  // namespace
+
+namespace memory_pool_detail {
 std::uint64_t large_charge(std::size_t n) {
   // Saturates: a charge this large never fits any pool (max <= 1 TiB).
   if (n > std::numeric_limits<std::size_t>::max() - kLargeHeaderBytes - kPageBytes) {
@@ -99,6 +102,20 @@ std::uint64_t large_charge(std::size_t n) {
   }
   return round_up_page(n + kLargeHeaderBytes);
 }
+
+namespace {
+constexpr std::array<std::uint32_t, kMaxSmallBytes / 8 + 1> make_charge_table() {
+  std::array<std::uint32_t, kMaxSmallBytes / 8 + 1> t{};
+  for (std::size_t i = 0; i < t.size(); ++i) t[i] = kClasses.size[kClasses.by_size8[i]];
+  return t;
+}
+}  // namespace
+
+constinit const std::array<std::uint32_t, kMaxSmallBytes / 8 + 1> kChargeBySize8 = make_charge_table();
+}  // namespace memory_pool_detail
+
+namespace {
+using memory_pool_detail::large_charge;
 
 template <typename T>
 struct List {  // intrusive doubly linked list: O(1) push and unlink
@@ -255,7 +272,6 @@ struct MemoryPool::Impl {
   std::uint64_t large_bytes = 0;
 
   std::uint64_t requested_bytes = 0;
-  std::uint64_t external_bytes = 0;
   std::uint64_t total_allocations = 0;
   std::uint64_t total_frees = 0;
   std::uint64_t failures = 0;
@@ -448,13 +464,10 @@ Result<std::unique_ptr<MemoryPool>> MemoryPool::create(MemoryPoolConfig config) 
   pool->impl_->critical = config.critical_threshold;
   pool->impl_->panic = config.panic_threshold;
   pool->impl_->recompute_levels(pool->max_bytes_);
+  pool->update_pressure();
   return pool;
 }
 
-std::size_t MemoryPool::charged_size(std::size_t n) {
-  if (n <= kMaxSmallBytes) return kClasses.size[class_of(n)];
-  return large_charge(n);
-}
 
 void* MemoryPool::allocate(std::size_t n) {
   if (n > kMaxSmallBytes) return allocate_large(n);
@@ -492,7 +505,7 @@ void* MemoryPool::allocate(std::size_t n) {
   used_bytes_ += charge;
   m.requested_bytes += n;
   ++m.total_allocations;
-  if (used_bytes_ >= m.rise_bytes) update_pressure();
+  if (used_bytes_ >= rise_bytes_) update_pressure();
   return p;
 }
 
@@ -522,7 +535,7 @@ void MemoryPool::deallocate(void* p, std::size_t n) {
   used_bytes_ -= charge;
   m.requested_bytes -= n;
   ++m.total_frees;
-  if (used_bytes_ < m.fall_bytes) update_pressure();
+  if (used_bytes_ < fall_bytes_) update_pressure();
 }
 
 void* MemoryPool::allocate_large(std::size_t n) {
@@ -548,7 +561,7 @@ void* MemoryPool::allocate_large(std::size_t n) {
   used_bytes_ += charge;
   m.requested_bytes += n;
   ++m.total_allocations;
-  if (used_bytes_ >= m.rise_bytes) update_pressure();
+  if (used_bytes_ >= rise_bytes_) update_pressure();
   return static_cast<char*>(mem) + kLargeHeaderBytes;
 }
 
@@ -569,24 +582,7 @@ void MemoryPool::deallocate_large(void* p, std::size_t n) {
   used_bytes_ -= charge;
   m.requested_bytes -= n;
   ++m.total_frees;
-  if (used_bytes_ < m.fall_bytes) update_pressure();
-}
-
-void MemoryPool::charge_external(std::int64_t delta) {
-  Impl& m = *impl_;
-  if (delta >= 0) {
-    const auto d = static_cast<std::uint64_t>(delta);
-    m.external_bytes += d;
-    used_bytes_ += d;
-  } else {
-    // Releasing more than was charged is an owner bug; clamped in release builds.
-    std::uint64_t d = static_cast<std::uint64_t>(-(delta + 1)) + 1;
-    assert(d <= m.external_bytes);
-    if (d > m.external_bytes) d = m.external_bytes;
-    m.external_bytes -= d;
-    used_bytes_ -= d;
-  }
-  if (used_bytes_ >= m.rise_bytes || used_bytes_ < m.fall_bytes) update_pressure();
+  if (used_bytes_ < fall_bytes_) update_pressure();
 }
 
 Status MemoryPool::set_thresholds(double warning, double critical, double panic) {
@@ -626,9 +622,10 @@ PressureLevel MemoryPool::level() const { return impl_->level_at(used_bytes_); }
 void MemoryPool::update_pressure() {
   Impl& m = *impl_;
   const PressureLevel now = m.level_at(used_bytes_);
-  if (now == m.reported) return;
   const bool rose = now > m.reported;
-  m.set_reported(now);
+  if (now != m.reported) m.set_reported(now);
+  rise_bytes_ = m.rise_bytes;  // also after recompute_levels, which moves them at the same level
+  fall_bytes_ = m.fall_bytes;
   if (rose && m.handler) {
     // A copy: the handler may replace itself (set_pressure_handler) while it runs.
     PressureHandler handler = m.handler;
@@ -645,11 +642,11 @@ MemoryPoolStats MemoryPool::stats() const {
   s.available_bytes = available_bytes();
   s.pressure = pressure();
   s.requested_bytes = m.requested_bytes;
-  s.external_bytes = m.external_bytes;
+  s.external_bytes = external_bytes_;
   s.reserved_bytes = m.span_bytes + m.large_bytes;
   s.touched_bytes = m.touched_bytes + m.large_bytes;
-  assert(used_bytes_ >= m.external_bytes + m.requested_bytes);
-  s.internal_fragmentation_bytes = used_bytes_ - m.external_bytes - m.requested_bytes;
+  assert(used_bytes_ >= external_bytes_ + m.requested_bytes);
+  s.internal_fragmentation_bytes = used_bytes_ - external_bytes_ - m.requested_bytes;
   s.live_allocations = m.total_allocations - m.total_frees;
   s.total_allocations = m.total_allocations;
   s.total_frees = m.total_frees;

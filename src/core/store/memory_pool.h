@@ -8,6 +8,8 @@
 // kernel. Not thread-safe: one owner (a store shard) drives it.
 #pragma once
 
+#include <array>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -18,6 +20,14 @@
 #include "core/util/status.h"
 
 namespace hcsim::core {
+
+namespace memory_pool_detail {
+// Sizes up to this many bytes go to size classes; larger ones get their own block.
+inline constexpr std::size_t kMaxSmallBytes = std::size_t{16} << 10;
+// The class size charged for n <= kMaxSmallBytes, by (n + 7) / 8.
+extern const std::array<std::uint32_t, kMaxSmallBytes / 8 + 1> kChargeBySize8;
+std::uint64_t large_charge(std::size_t n);
+}  // namespace memory_pool_detail
 
 enum class PressureLevel : std::uint8_t { kNormal, kWarning, kCritical, kPanic };
 
@@ -64,7 +74,10 @@ class MemoryPool {
   MemoryPool& operator=(const MemoryPool&) = delete;
 
   // The size class an allocation of n bytes is charged at (n == 0 is valid).
-  static std::size_t charged_size(std::size_t n);
+  static std::size_t charged_size(std::size_t n) {
+    if (n <= memory_pool_detail::kMaxSmallBytes) [[likely]] return memory_pool_detail::kChargeBySize8[(n + 7) >> 3];
+    return memory_pool_detail::large_charge(n);
+  }
   // Whether allocate(n) would succeed now (overflow-safe: used may exceed max
   // after external charges, and charged_size saturates for absurd n).
   bool fits(std::size_t n) const {
@@ -81,7 +94,22 @@ class MemoryPool {
 
   // Charges (delta > 0) or releases (delta < 0) bytes the owner holds outside
   // the pool. Charging never fails: the owner evicts to get back under max.
-  void charge_external(std::int64_t delta);
+  // Inline: a store charges its index growth on every set.
+  void charge_external(std::int64_t delta) {
+    if (delta >= 0) {
+      const auto d = static_cast<std::uint64_t>(delta);
+      external_bytes_ += d;
+      used_bytes_ += d;
+    } else {
+      // Releasing more than was charged is an owner bug; clamped in release builds.
+      std::uint64_t d = static_cast<std::uint64_t>(-(delta + 1)) + 1;
+      assert(d <= external_bytes_);
+      if (d > external_bytes_) d = external_bytes_;
+      external_bytes_ -= d;
+      used_bytes_ -= d;
+    }
+    if (used_bytes_ >= rise_bytes_ || used_bytes_ < fall_bytes_) update_pressure();
+  }
 
   // Each threshold in [0,1] ("thresholds must be between 0.0 and 1.0") and
   // warning < critical < panic ("thresholds must be ordered: warning <
@@ -116,6 +144,11 @@ class MemoryPool {
   std::string name_;
   std::uint64_t max_bytes_ = 0;
   std::uint64_t used_bytes_ = 0;
+  std::uint64_t external_bytes_ = 0;  // charged through charge_external
+  // Fast-path bounds around the reported pressure level (update_pressure
+  // sets them): re-evaluate only when used reaches rise or drops below fall.
+  std::uint64_t rise_bytes_ = 0;
+  std::uint64_t fall_bytes_ = 0;
   std::unique_ptr<Impl> impl_;
 };
 
