@@ -281,23 +281,13 @@ struct MemoryPool::Impl {
   double panic = 0.95;
   std::array<std::uint64_t, 3> level_bytes{};  // used at which warning/critical/panic start
   PressureLevel reported = PressureLevel::kNormal;
-  // Fast-path bounds around the reported level: re-evaluate only when used
-  // reaches rise_bytes or drops below fall_bytes.
-  std::uint64_t rise_bytes = 0;
-  std::uint64_t fall_bytes = 0;
   PressureHandler handler;
 
-  void set_reported(PressureLevel level) {
-    reported = level;
-    const int r = static_cast<int>(level);
-    rise_bytes = r == 3 ? std::numeric_limits<std::uint64_t>::max() : level_bytes[r];
-    fall_bytes = r == 0 ? 0 : level_bytes[r - 1];
-  }
-
+  // The caller (set_thresholds, resize, create) then calls update_pressure,
+  // which also moves the pool's fast-path bounds.
   void recompute_levels(std::uint64_t max_bytes) {
     level_bytes = {threshold_bytes(warning, max_bytes), threshold_bytes(critical, max_bytes),
                    threshold_bytes(panic, max_bytes)};
-    set_reported(reported);
   }
 
   PressureLevel level_at(std::uint64_t used) const {
@@ -623,9 +613,11 @@ void MemoryPool::update_pressure() {
   Impl& m = *impl_;
   const PressureLevel now = m.level_at(used_bytes_);
   const bool rose = now > m.reported;
-  if (now != m.reported) m.set_reported(now);
-  rise_bytes_ = m.rise_bytes;  // also after recompute_levels, which moves them at the same level
-  fall_bytes_ = m.fall_bytes;
+  m.reported = now;
+  // The bounds around the reported level (they move with the thresholds too).
+  const int r = static_cast<int>(now);
+  rise_bytes_ = r == 3 ? std::numeric_limits<std::uint64_t>::max() : m.level_bytes[r];
+  fall_bytes_ = r == 0 ? 0 : m.level_bytes[r - 1];
   if (rose && m.handler) {
     // A copy: the handler may replace itself (set_pressure_handler) while it runs.
     PressureHandler handler = m.handler;
