@@ -234,21 +234,18 @@ Status BasicStore::fail(std::string message) {
   return Status::error(std::move(message));
 }
 
-Status BasicStore::check_put(const HashedKey& key, std::uint64_t value_bytes, std::optional<TimeNs> ttl_ns,
-                             std::size_t need) {
-  if (key.key.empty()) return fail("key cannot be empty");
-  if (key.key.size() > kMaxKeyBytes) {
-    return fail(fmt::format("key too long: {} bytes (max {})", key.key.size(), kMaxKeyBytes));
-  }
-  if (value_bytes > kMaxValueBytes) {
-    return fail(fmt::format("value too large: {} bytes (max {})", value_bytes, kMaxValueBytes));
-  }
-  if (ttl_ns && *ttl_ns <= 0) return fail(fmt::format("invalid ttl: {} ns (must be greater than 0)", *ttl_ns));
-  if (need + index_charged_bytes_ > pool_->max_bytes()) {
-    return fail(fmt::format("entry too large: {} bytes charged, store '{}' has a budget of {} bytes ({} in use by its index)",
-                            need, name_, pool_->max_bytes(), index_charged_bytes_));
-  }
-  return Status::ok();
+Status BasicStore::fail_full() {
+  return fail(fmt::format("out of memory: store '{}' is full ({} of {} bytes used) and its eviction policy is {}", name_,
+                          pool_->used_bytes(), pool_->max_bytes(), policy_->name()));
+}
+
+Status BasicStore::fail_could_not_allocate(std::size_t need) {
+  return fail(fmt::format("out of memory: could not allocate {} bytes in store '{}'", need, name_));
+}
+
+Status BasicStore::fail_could_not_free(std::size_t need) {
+  return fail(fmt::format("out of memory: could not free {} bytes in store '{}' within {} evictions", need, name_,
+                          config_.max_evictions_per_set));
 }
 
 Status BasicStore::make_room(std::size_t need, TimeNs now) {
@@ -256,22 +253,13 @@ Status BasicStore::make_room(std::size_t need, TimeNs now) {
   // it, evict one entry instead (the table then keeps its size).
   if (const std::size_t growth = table_.growth_bytes_for_insert(); growth != 0 && !pool_->fits(need + growth)) {
     if (!policy_->evicts() || !evict_one(now)) {
-      if (!pool_->fits(need + growth)) {
-        return fail(fmt::format("out of memory: store '{}' is full ({} of {} bytes used) and its eviction policy is {}",
-                                name_, pool_->used_bytes(), pool_->max_bytes(), policy_->name()));
-      }
+      if (!pool_->fits(need + growth)) return fail_full();
     }
   }
   std::uint32_t evicted = 0;
   while (!pool_->fits(need)) {
-    if (!policy_->evicts()) {
-      return fail(fmt::format("out of memory: store '{}' is full ({} of {} bytes used) and its eviction policy is noeviction",
-                              name_, pool_->used_bytes(), pool_->max_bytes()));
-    }
-    if (evicted >= config_.max_evictions_per_set || !evict_one(now)) {
-      return fail(fmt::format("out of memory: could not free {} bytes in store '{}' within {} evictions", need, name_,
-                              config_.max_evictions_per_set));
-    }
+    if (!policy_->evicts()) return fail_full();  // noeviction
+    if (evicted >= config_.max_evictions_per_set || !evict_one(now)) return fail_could_not_free(need);
     ++evicted;
   }
   // A store that evicts on this set likely evicts on the next: its victim's
@@ -305,12 +293,22 @@ void BasicStore::pay_back_index_growth(EntryId id, TimeNs now) {
 
 Status BasicStore::put(HashedKey key, std::string_view payload, std::uint64_t value_bytes, bool has_payload,
                        std::optional<TimeNs> ttl_ns) {
-  // The common case stays short and inline here; checks that fail, making
-  // room and paying back index growth leave it through calls.
+  // The common case stays short and inline here; errors, making room and
+  // paying back index growth leave it through calls.
+  if (key.key.empty()) [[unlikely]] return fail("key cannot be empty");
+  if (key.key.size() > kMaxKeyBytes) [[unlikely]] {
+    return fail(fmt::format("key too long: {} bytes (max {})", key.key.size(), kMaxKeyBytes));
+  }
+  if (value_bytes > kMaxValueBytes) [[unlikely]] {
+    return fail(fmt::format("value too large: {} bytes (max {})", value_bytes, kMaxValueBytes));
+  }
+  if (ttl_ns && *ttl_ns <= 0) [[unlikely]] {
+    return fail(fmt::format("invalid ttl: {} ns (must be greater than 0)", *ttl_ns));
+  }
   const std::size_t need = MemoryPool::charged_size(sizeof(Entry) + key.key.size() + value_bytes);
-  if (key.key.empty() || key.key.size() > kMaxKeyBytes || value_bytes > kMaxValueBytes || (ttl_ns && *ttl_ns <= 0) ||
-      need + index_charged_bytes_ > pool_->max_bytes()) [[unlikely]] {
-    if (Status s = check_put(key, value_bytes, ttl_ns, need); !s.is_ok()) return s;
+  if (need + index_charged_bytes_ > pool_->max_bytes()) [[unlikely]] {
+    return fail(fmt::format("entry too large: {} bytes charged, store '{}' has a budget of {} bytes ({} in use by its index)",
+                            need, name_, pool_->max_bytes(), index_charged_bytes_));
   }
   // The key's table bucket and filter bucket load together: the lookup
   // below waits for the first, a new key's filter add needs the second.
@@ -329,9 +327,7 @@ Status BasicStore::put(HashedKey key, std::string_view payload, std::uint64_t va
     if (Status s = make_room(need, now); !s.is_ok()) return s;
   }
   Entry* e = allocate_entry(key, payload, value_bytes, has_payload);
-  if (e == nullptr) [[unlikely]] {
-    return fail(fmt::format("out of memory: could not allocate {} bytes in store '{}'", need, name_));
-  }
+  if (e == nullptr) [[unlikely]] return fail_could_not_allocate(need);
 
   EntryId id;
   if (!free_ids_.empty()) {
@@ -372,22 +368,14 @@ Status BasicStore::overwrite(EntryId id, const HashedKey& key, std::string_view 
   Entry* old = directory_[id];
   const std::uint64_t old_charge = MemoryPool::charged_size(old->charged_bytes());
   if (pool_->used_bytes() - old_charge + need > pool_->max_bytes()) {
-    if (!policy_->evicts()) {
-      ++stats_.errors;
-      return Status::error(fmt::format("out of memory: store '{}' is full ({} of {} bytes used) and its eviction policy is noeviction",
-                                       name_, pool_->used_bytes(), pool_->max_bytes()));
-    }
+    if (!policy_->evicts()) return fail_full();  // noeviction
     policy_->on_update(id, now);  // the key being written is the last candidate, not the first
     for (std::uint32_t evicted = 0, retries = 0; pool_->used_bytes() - old_charge + need > pool_->max_bytes();) {
       const std::optional<EntryId> victim = policy_->victim(now);
       // A sampling policy may offer the key itself (its access time ties
       // with the sample's): ask again, as put() does for a new key.
       if (victim && *victim == id && ++retries <= kSelfVictimRetries) continue;
-      if (!victim || *victim == id || evicted >= config_.max_evictions_per_set) {
-        ++stats_.errors;
-        return Status::error(fmt::format("out of memory: could not free {} bytes in store '{}' within {} evictions", need,
-                                         name_, config_.max_evictions_per_set));
-      }
+      if (!victim || *victim == id || evicted >= config_.max_evictions_per_set) return fail_could_not_free(need);
       evict(*victim);
       ++evicted;
     }
@@ -418,8 +406,7 @@ Status BasicStore::overwrite(EntryId id, const HashedKey& key, std::string_view 
       policy_->on_remove(id, key.hash, RemoveReason::kDeleted);
       directory_[id] = nullptr;
       free_ids_.push_back(id);
-      ++stats_.errors;
-      return Status::error(fmt::format("out of memory: could not allocate {} bytes in store '{}'", need, name_));
+      return fail_could_not_allocate(need);
     }
     e->flags = static_cast<std::uint8_t>(e->flags | in_filter);
     directory_[id] = e;

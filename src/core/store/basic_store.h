@@ -263,12 +263,15 @@ class BasicStore {
   // misses overlap the new key's lookup.
   [[gnu::noinline]] void prefetch_victim(TimeNs now);
   // put()'s rare paths, out of line so that its common one stays short:
-  // the input errors (check_put returns the first that applies), making
+  // errors (counted; fail_full: no room and nothing to evict, or
+  // noeviction; fail_could_not_free: max_evictions_per_set ran out;
+  // fail_could_not_allocate: the system refused the memory), making
   // room for `need` bytes (evicting), and evicting what the new entry
   // `id`'s index growth took past the budget.
-  [[gnu::noinline]] Status fail(std::string message);  // counts the error
-  [[gnu::noinline]] Status check_put(const HashedKey& key, std::uint64_t value_bytes, std::optional<TimeNs> ttl_ns,
-                                     std::size_t need);
+  [[gnu::noinline]] Status fail(std::string message);
+  [[gnu::noinline]] Status fail_full();
+  [[gnu::noinline]] Status fail_could_not_free(std::size_t need);
+  [[gnu::noinline]] Status fail_could_not_allocate(std::size_t need);
   [[gnu::noinline]] Status make_room(std::size_t need, TimeNs now);
   [[gnu::noinline]] void pay_back_index_growth(EntryId id, TimeNs now);
   bool evict_one(TimeNs now);

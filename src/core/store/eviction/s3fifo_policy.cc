@@ -205,9 +205,10 @@ bool S3FifoPolicy::evicts_from_small() const {
 
 std::optional<EntryId> S3FifoPolicy::peek_victim(TimeNs /*now*/) const {
   if (size() == 0) return std::nullopt;
-  const EntryId tail = evicts_from_small() ? small_.oldest() : main_.oldest();
+  const bool small = evicts_from_small();
+  const EntryId tail = small ? small_.oldest() : main_.oldest();
   const std::uint8_t freq = state_[tail] & kFreqMask;
-  if (evicts_from_small() ? freq >= kMoveToMainThreshold : freq != 0) return std::nullopt;
+  if (small ? freq >= kMoveToMainThreshold : freq != 0) return std::nullopt;
   return tail;
 }
 

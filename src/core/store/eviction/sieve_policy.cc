@@ -32,14 +32,14 @@ void SievePolicy::on_remove(EntryId id, std::uint64_t /*key_hash*/, RemoveReason
 
 std::optional<EntryId> SievePolicy::peek_victim(TimeNs /*now*/) const {
   if (queue_.empty()) return std::nullopt;
-  const EntryId at = hand_ != kNoEntry ? hand_ : queue_.oldest();
+  const EntryId at = hand_start();
   if (visited_[at] != 0) return std::nullopt;
   return at;
 }
 
 std::optional<EntryId> SievePolicy::victim(TimeNs /*now*/) {
   if (queue_.empty()) return std::nullopt;
-  EntryId at = hand_ != kNoEntry ? hand_ : queue_.oldest();
+  EntryId at = hand_start();
   // Terminates: each step clears a bit, so after at most one lap every entry
   // is unvisited.
   while (visited_[at] != 0) {

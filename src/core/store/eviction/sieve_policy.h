@@ -33,6 +33,9 @@ class SievePolicy final : public EvictionPolicy {
   void reserve(std::size_t ids) override;
 
  private:
+  // Where the hand looks first: its place, or the tail. Queue not empty.
+  EntryId hand_start() const { return hand_ != kNoEntry ? hand_ : queue_.oldest(); }
+
   IdLinks links_;
   IdQueue queue_;                       // newest = head
   std::vector<std::uint8_t> visited_;   // by id: 1 after a hit, cleared by the hand
