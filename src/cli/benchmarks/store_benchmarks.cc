@@ -7,10 +7,12 @@
 // `memory-random-read` (independent misses) and `memory-dependent-read`
 // (one miss's latency) measure the machine's costs in the same run.
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -259,13 +261,20 @@ core::ShardedStore& sharded_store() {
   return *store;
 }
 
-void run_sharded(benchmark::State& state) {
-  core::ShardedStore& store = sharded_store();
-  const std::vector<std::string>& keys = present_keys();
-  const std::size_t n = keys.size() / static_cast<std::size_t>(state.threads());
-  std::size_t i = n * static_cast<std::size_t>(state.thread_index());
-  const std::size_t end = i + n;
-  const std::size_t begin = i;
+// The keys thread `t` of `threads` works on in store-sharded-owned: those
+// of the shards it owns (shard s belongs to thread s mod threads).
+std::vector<std::string> owned_keys(const core::ShardedStore& store, int t, int threads) {
+  std::vector<std::string> keys;
+  for (const std::string& k : present_keys()) {
+    if (store.shard_of(k) % static_cast<std::uint32_t>(threads) == static_cast<std::uint32_t>(t)) keys.push_back(k);
+  }
+  return keys;
+}
+
+// 90% gets and 10% sets, walking keys[begin, end) round and round.
+void run_sharded_mix(benchmark::State& state, core::ShardedStore& store, const std::vector<std::string>& keys,
+                     std::size_t begin, std::size_t end) {
+  std::size_t i = begin;
   std::string out;
   std::uint32_t op = 0;
   std::size_t wrong = 0;  // this thread's own: nothing shared but the store
@@ -280,6 +289,45 @@ void run_sharded(benchmark::State& state) {
     if (++i == end) i = begin;
   }
   if (wrong != 0) state.SkipWithError("a set failed or a present key was missed");
+  state.SetItemsProcessed(state.iterations());
+}
+
+void run_sharded(benchmark::State& state) {
+  const std::vector<std::string>& keys = present_keys();
+  const std::size_t n = keys.size() / static_cast<std::size_t>(state.threads());
+  const std::size_t begin = n * static_cast<std::size_t>(state.thread_index());
+  run_sharded_mix(state, sharded_store(), keys, begin, begin + n);
+}
+
+void run_sharded_owned(benchmark::State& state) {
+  core::ShardedStore& store = sharded_store();
+  const std::vector<std::string> keys = owned_keys(store, state.thread_index(), state.threads());
+  run_sharded_mix(state, store, keys, 0, keys.size());
+}
+
+// One cache line handed back and forth between this thread and a second
+// one: each iteration is a round trip, two transfers of the line between
+// cores (the price of any line two threads both write).
+void run_cross_core(benchmark::State& state) {
+  alignas(64) std::atomic<std::uint64_t> turn{0};
+  std::atomic<bool> stop{false};
+  std::thread partner([&] {
+    for (std::uint64_t expect = 1;; expect += 2) {
+      while (turn.load(std::memory_order_acquire) != expect) {
+        if (stop.load(std::memory_order_relaxed)) return;
+      }
+      turn.store(expect + 1, std::memory_order_release);
+    }
+  });
+  std::uint64_t next = 1;
+  for (auto _ : state) {
+    turn.store(next, std::memory_order_release);
+    while (turn.load(std::memory_order_acquire) != next + 1) {
+    }
+    next += 2;
+  }
+  stop.store(true, std::memory_order_relaxed);
+  partner.join();
   state.SetItemsProcessed(state.iterations());
 }
 
@@ -318,6 +366,13 @@ std::vector<BenchSpec> store_benchmarks() {
   }
   specs.push_back({"store-sharded", "16-shard store, 1M keys, 90% get / 10% set per thread (use --threads 1,2)",
                    run_sharded});
+  specs.push_back({"store-sharded-owned",
+                   "store-sharded, each thread working only on the keys of its own shards (shard s to thread s mod "
+                   "threads), as a server that routes a request to its shard's thread",
+                   run_sharded_owned});
+  specs.push_back({"memory-cross-core",
+                   "one cache line passed between two threads and back (run it without --threads): a round trip",
+                   run_cross_core});
   return specs;
 }
 

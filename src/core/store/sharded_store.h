@@ -50,8 +50,23 @@ class ShardedStore {
   std::size_t size() const;
   std::uint64_t memory_used_bytes() const;
   std::uint32_t shard_count() const { return static_cast<std::uint32_t>(shards_.size()); }
+  // The shard that holds `key`, in [0, shard_count()): a server that gives
+  // each shard to one thread routes a request to shard_of(key)'s thread.
+  // The top bits of the hash times an odd constant: they depend on every
+  // bit of the hash, so the keys of one shard still differ in every bit the
+  // shard's store uses. (Picking by the hash's own top bits fixed them for
+  // a shard, and the filter takes its fingerprints from the top 32: with 16
+  // shards its false-positive rate was 0.023 instead of 0.0015.)
+  std::uint32_t shard_of(const HashedKey& key) const {
+    constexpr std::uint64_t kMix = 0x9e3779b97f4a7c15ULL;
+    return shift_ >= 64 ? 0 : static_cast<std::uint32_t>((key.hash * kMix) >> shift_);
+  }
   // Sums of the shards' counters (hit_ratio recomputed from the sums).
   StoreStats stats() const;
+  // One shard's counters (a server that gives shards to threads watches
+  // each thread's load with them); shard < shard_count(), else
+  // std::out_of_range.
+  StoreStats shard_stats(std::uint32_t shard) const;
 
  private:
   struct Shard;

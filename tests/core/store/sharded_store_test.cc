@@ -3,6 +3,7 @@
 #include "core/store/sharded_store.h"
 
 #include <atomic>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -69,6 +70,59 @@ TEST(ShardedStoreTest, BehavesLikeOneStore) {
   store->clear();
   EXPECT_EQ(store->size(), 0U);
   EXPECT_EQ(store->active_expire().sampled, 0U);
+}
+
+// shard_of names the shard a key lives in, and every shard gets keys.
+TEST(ShardedStoreTest, ShardOfNamesTheShardThatHoldsTheKey) {
+  FixedClock clock;
+  auto store = std::move(ShardedStore::create(sharded_config(8), clock)).value();
+  std::vector<std::uint64_t> expected(8, 0);
+  for (int i = 0; i < 4000; ++i) {
+    const std::string key = fmt::format("key:{}", i);
+    const std::uint32_t s = store->shard_of(key);
+    ASSERT_LT(s, 8U);
+    ++expected[s];
+    ASSERT_TRUE(store->set(key, "v").is_ok());
+  }
+  for (std::uint32_t s = 0; s < 8; ++s) {
+    EXPECT_EQ(store->shard_stats(s).items, expected[s]) << "shard " << s;
+    EXPECT_GT(expected[s], 400U) << "shard " << s;  // 500 expected; binomial sd 21
+  }
+  EXPECT_THROW(store->shard_stats(8), std::out_of_range);
+  auto one = std::move(ShardedStore::create(sharded_config(1), clock)).value();
+  EXPECT_EQ(one->shard_of(HashedKey("key:1")), 0U);
+}
+
+// The single-owner design: each thread works only on the keys of its own
+// shards (shard s to thread s mod 2), so the threads never share a shard;
+// every count lands on the owner's shards.
+TEST(ShardedStoreTest, OwnerThreadsTouchOnlyTheirShards) {
+  FixedClock clock;
+  auto store = std::move(ShardedStore::create(sharded_config(8), clock)).value();
+  constexpr std::uint32_t kThreads = 2;
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (std::uint32_t t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::string v;
+      for (int i = 0; i < 20000; ++i) {
+        const std::string key = fmt::format("key:{}", i % 5000);
+        if (store->shard_of(key) % kThreads != t) continue;
+        if (!store->set(key, key).is_ok()) wrong.fetch_add(1);
+        if (!store->get(key, &v) || v != key) wrong.fetch_add(1);
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
+  std::vector<std::uint64_t> keys_of(8, 0);
+  for (int i = 0; i < 5000; ++i) ++keys_of[store->shard_of(fmt::format("key:{}", i))];
+  for (std::uint32_t s = 0; s < 8; ++s) {
+    const StoreStats st = store->shard_stats(s);
+    EXPECT_EQ(st.items, keys_of[s]) << "shard " << s;
+    EXPECT_EQ(st.sets, 4 * keys_of[s]) << "shard " << s;  // each key set once per pass, 4 passes
+    EXPECT_EQ(st.hits, 4 * keys_of[s]) << "shard " << s;
+  }
 }
 
 // Each shard's filter answers misses at its configured false-positive rate:
