@@ -195,7 +195,8 @@ bool BasicStore::drop_if_expired(EntryId id, std::uint64_t hash, LazyNow& now) {
   return true;
 }
 
-void BasicStore::prefetch_victim(TimeNs now) {
+void BasicStore::prefetch_victim(std::uint64_t key_hash, TimeNs now) {
+  policy_->prefetch_insert(key_hash);
   const std::optional<EntryId> id = policy_->peek_victim(now);
   if (!id) return;
   const std::uint64_t hash = store_key_hash(directory_[*id]->key());
@@ -319,7 +320,7 @@ Status BasicStore::put(HashedKey key, std::string_view payload, std::uint64_t va
   const TimeNs expire_at = ttl > 0 ? saturating_add(clock_now(), ttl) : 0;
   const TimeNs now = policy_uses_time_ ? clock_now() : 0;  // what the policy is told
   const bool room = pool_->fits(need);
-  if (!room) prefetch_victim(now);
+  if (!room) prefetch_victim(key.hash, now);
   const std::optional<EntryId> existing = find_live(key, clock_now);
   if (existing) return overwrite(*existing, key, payload, value_bytes, has_payload, expire_at, need, now);
 

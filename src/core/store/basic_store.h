@@ -258,10 +258,11 @@ class BasicStore {
                         bool has_payload);
   void free_entry(Entry* e);
   void set_expiry(EntryId id, TimeNs expire_at_ns);
-  // For a set that will evict: starts loading what evicting the policy's
-  // next victim touches (its entry's table and filter buckets), so those
-  // misses overlap the new key's lookup.
-  [[gnu::noinline]] void prefetch_victim(TimeNs now);
+  // For a set of `key_hash` that will evict: starts loading what evicting
+  // the policy's next victim touches (its entry's table and filter
+  // buckets), and what the policy reads to insert the key, so those misses
+  // overlap the new key's lookup.
+  [[gnu::noinline]] void prefetch_victim(std::uint64_t key_hash, TimeNs now);
   // put()'s rare paths, out of line so that its common one stays short:
   // errors (counted; fail_full: no room and nothing to evict, or
   // noeviction; fail_could_not_free: max_evictions_per_set ran out;

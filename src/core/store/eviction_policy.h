@@ -62,6 +62,9 @@ class EvictionPolicy {
   // A hint that on_remove(id, key_hash, kEvicted) follows soon: a policy may
   // start loading what that will touch (s3fifo: the ghost's table slot).
   virtual void prefetch_eviction(std::uint64_t /*key_hash*/) const {}
+  // A hint that on_insert(id, key_hash, now) may follow soon: a policy may
+  // start loading what that will read (s3fifo: the ghost's table slot).
+  virtual void prefetch_insert(std::uint64_t /*key_hash*/) const {}
   // The entry the store should evict next, or nullopt when nothing is
   // tracked (or the policy never evicts). It may reorder internal state
   // (second chances), but returns a tracked id and does not untrack it: the

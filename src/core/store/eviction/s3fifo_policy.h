@@ -96,6 +96,8 @@ class S3FifoPolicy final : public EvictionPolicy {
   bool uses_time() const override { return false; }
   void on_remove(EntryId id, std::uint64_t key_hash, RemoveReason reason) override;
   void prefetch_eviction(std::uint64_t key_hash) const override { ghost_.prefetch(fingerprint(key_hash)); }
+  // on_insert looks the key up in the ghost: the same slot.
+  void prefetch_insert(std::uint64_t key_hash) const override { ghost_.prefetch(fingerprint(key_hash)); }
   std::optional<EntryId> victim(TimeNs now) override;
   // The tail victim() would look at first, if it would take it as it is.
   std::optional<EntryId> peek_victim(TimeNs now) const override;
