@@ -147,6 +147,7 @@ BasicStore::Entry* BasicStore::allocate_entry(const HashedKey& key, std::string_
 }
 
 void BasicStore::free_entry(Entry* e) {
+  if (e == hinted_victim_) hinted_victim_ = nullptr;
   const std::size_t chunk = e->chunk_bytes();
   if (!(e->flags & kHasPayload)) {
     pool_->charge_external(static_cast<std::int64_t>(MemoryPool::charged_size(chunk)) -
@@ -199,7 +200,10 @@ void BasicStore::prefetch_victim(std::uint64_t key_hash, TimeNs now) {
   policy_->prefetch_insert(key_hash);
   const std::optional<EntryId> id = policy_->peek_victim(now);
   if (!id) return;
-  const std::uint64_t hash = store_key_hash(directory_[*id]->key());
+  const Entry* e = directory_[*id];
+  const std::uint64_t hash = store_key_hash(e->key());
+  hinted_victim_ = e;
+  hinted_victim_hash_ = hash;
   table_.prefetch(hash);
   if (filter_) filter_->prefetch_contains(hash);
   policy_->prefetch_eviction(hash);
@@ -214,7 +218,8 @@ bool BasicStore::evict_one(TimeNs now) {
 
 void BasicStore::evict(EntryId id) {
   assert(id < directory_.size() && directory_[id] != nullptr);
-  const std::uint64_t hash = store_key_hash(directory_[id]->key());
+  const Entry* e = directory_[id];
+  const std::uint64_t hash = e == hinted_victim_ ? hinted_victim_hash_ : store_key_hash(e->key());
   policy_->prefetch_eviction(hash);  // loads while the table and filter forget the key
   remove_entry(id, hash, RemoveReason::kEvicted);
   ++stats_.evictions;

@@ -306,6 +306,13 @@ class BasicStore {
   void trust_filter() { consult_at_ = filter_ ? kMissScoreConsult : kNeverConsult; }
   void count_get(bool miss) { miss_score_ += (miss ? kMissScoreUnit : 0) - (miss_score_ >> kMissScoreShift); }
 
+  // The entry prefetch_victim hashed, and its key's hash, so that evicting
+  // it does not hash the key again. Valid while that entry lives: an
+  // entry's key never changes, and free_entry forgets it before its memory
+  // can hold another.
+  const Entry* hinted_victim_ = nullptr;
+  std::uint64_t hinted_victim_hash_ = 0;
+
   std::vector<Entry*> directory_;   // EntryId -> entry
   std::vector<EntryId> free_ids_;   // ids to reuse, LIFO so ids stay dense
   std::size_t ttl_entries_ = 0;     // live entries with a TTL

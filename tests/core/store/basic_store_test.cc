@@ -340,6 +340,93 @@ TEST(BasicStoreTest, EveryPolicyKeepsTheBudgetUnderChurn) {
   }
 }
 
+// Random sets (new keys and overwrites, of many sizes), deletes and gets
+// under a budget that keeps every policy evicting: whatever was evicted,
+// every key the store finds holds the value it was last set to, a deleted
+// key is never found, and the counts agree. Sets of a full store overwrite
+// and delete the very entries the set before named as its next victim
+// (hinted, with their key's hash kept), and freed entries' memory comes
+// back for new keys at once: a hash kept past its entry's life would
+// remove the wrong table slot here.
+TEST(BasicStoreTest, RandomOpsUnderEvictionKeepEveryFoundValueRight) {
+  for (const std::string policy : {"session", "lru", "sampled-lru", "sieve", "s3fifo"}) {
+    SCOPED_TRACE(policy);
+    Fixture f(config(256 * 1024, policy));
+    SeededRandom pick(11);
+    constexpr std::uint64_t kKeys = 3000;
+    std::vector<std::uint32_t> version(kKeys, 0);  // 0: deleted or never set
+    const auto value_of = [](std::uint64_t k, std::uint32_t v) {
+      return fmt::format("{}:{}:{}", k, v, std::string((k * 7 + v) % 200, 'x'));
+    };
+    for (int i = 0; i < 60000; ++i) {
+      const std::uint64_t k = pick.uniform(kKeys);
+      const std::string key = fmt::format("key:{}", k);
+      const std::uint64_t op = pick.uniform(10);
+      if (op < 6) {
+        const Status st = f.store->set(key, value_of(k, ++version[k]));
+        ASSERT_TRUE(st.is_ok()) << st.message() << " at " << i;
+      } else if (op < 8) {
+        f.store->del(key);
+        version[k] = 0;
+      } else {
+        const GetResult r = f.store->get(key);
+        if (version[k] == 0) {
+          ASSERT_FALSE(r.found) << key << " at " << i;
+        } else if (r.found) {
+          ASSERT_EQ(r.value, value_of(k, version[k])) << " at " << i;
+        }
+      }
+      if (i % 7 == 0) f.clock.advance(kSecond);
+    }
+    std::size_t found = 0;
+    for (std::uint64_t k = 0; k < kKeys; ++k) {
+      const GetResult r = f.store->get(fmt::format("key:{}", k));
+      if (version[k] == 0) {
+        ASSERT_FALSE(r.found) << k;
+      } else if (r.found) {
+        ASSERT_EQ(r.value, value_of(k, version[k]));
+        ++found;
+      }
+    }
+    const StoreStats s = f.store->stats();
+    EXPECT_EQ(found, f.store->size());
+    EXPECT_EQ(s.items, f.store->size());
+    EXPECT_GT(s.evictions, 1000U);
+    EXPECT_LE(f.store->memory_used_bytes(), 256U * 1024);
+  }
+}
+
+// A set of a full store hashes the entry its policy names as the next
+// victim and keeps that hash for the eviction. The hash must die with the
+// entry: here the hinted entry is evicted, its memory goes to the new key
+// new:0001 at once (same size class, reused first), and the next set
+// evicts new:0001 without a fresh hint (lru cannot name its victim while
+// touches are pending). Evicting it with the old entry's hash would miss
+// its table slot.
+TEST(BasicStoreTest, AVictimsKeptHashDiesWithItsEntry) {
+  Fixture f(config(64 * 1024, "lru"));
+  const std::string value(100, 'v');
+  std::vector<std::string> keys;
+  while (f.store->stats().evictions == 0) {
+    keys.push_back(fmt::format("key:{:04}", keys.size()));
+    ASSERT_TRUE(f.store->set(keys.back(), value).is_ok());
+  }
+  ASSERT_TRUE(f.store->set("new:0001", value).is_ok());
+  EXPECT_EQ(f.store->stats().evictions, 2U);
+  // Every other live key is used after new:0001, which becomes the oldest.
+  std::size_t live = 0;
+  for (const std::string& k : keys) live += f.store->get(k).found ? 1 : 0;
+  ASSERT_EQ(live + 1, f.store->size());
+  ASSERT_TRUE(f.store->set("new:0002", value).is_ok());
+  EXPECT_EQ(f.store->stats().evictions, 3U);
+  EXPECT_FALSE(f.store->get("new:0001").found);
+  EXPECT_TRUE(f.store->get("new:0002").found);
+  std::size_t still = 0;
+  for (const std::string& k : keys) still += f.store->get(k).found ? 1 : 0;
+  EXPECT_EQ(still, live);
+  EXPECT_EQ(still + 1, f.store->size());
+}
+
 TEST(BasicStoreTest, NoEvictionFailsAndChangesNothing) {
   Fixture f(config(128 * 1024, "noeviction"));
   int stored = 0;
