@@ -309,6 +309,12 @@ void run_sharded_owned(benchmark::State& state) {
 // one: each iteration is a round trip, two transfers of the line between
 // cores (the price of any line two threads both write).
 void run_cross_core(benchmark::State& state) {
+  if (state.threads() != 1) {
+    state.SkipWithError("memory-cross-core starts its own second thread: run it without --threads");
+    for (auto _ : state) {
+    }
+    return;
+  }
   alignas(64) std::atomic<std::uint64_t> turn{0};
   std::atomic<bool> stop{false};
   std::thread partner([&] {
