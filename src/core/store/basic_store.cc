@@ -128,8 +128,14 @@ void BasicStore::sync_index_charge() {
 BasicStore::Entry* BasicStore::allocate_entry(const HashedKey& key, std::string_view payload,
                                               std::uint64_t value_bytes, bool has_payload) {
   const std::size_t chunk = sizeof(Entry) + key.key.size() + (has_payload ? value_bytes : 0);
-  void* mem = pool_->allocate(chunk);
-  if (mem == nullptr) return nullptr;
+  void* mem;
+  if (spare_ != nullptr) {
+    mem = pool_->reuse(spare_, spare_chunk_, chunk);
+    spare_ = nullptr;
+  } else {
+    mem = pool_->allocate(chunk);
+    if (mem == nullptr) return nullptr;
+  }
   auto* e = static_cast<Entry*>(mem);
   e->expire_at_ns = 0;
   e->value_bytes = static_cast<std::uint32_t>(value_bytes);
@@ -146,14 +152,17 @@ BasicStore::Entry* BasicStore::allocate_entry(const HashedKey& key, std::string_
   return e;
 }
 
-void BasicStore::free_entry(Entry* e) {
-  if (e == hinted_victim_) hinted_victim_ = nullptr;
-  const std::size_t chunk = e->chunk_bytes();
+void BasicStore::release_payload_charge(const Entry* e) {
+  if (e == hinted_victim_) hinted_victim_ = nullptr;  // its memory may next hold another key
   if (!(e->flags & kHasPayload)) {
-    pool_->charge_external(static_cast<std::int64_t>(MemoryPool::charged_size(chunk)) -
+    pool_->charge_external(static_cast<std::int64_t>(MemoryPool::charged_size(e->chunk_bytes())) -
                            static_cast<std::int64_t>(MemoryPool::charged_size(e->charged_bytes())));
   }
-  pool_->deallocate(e, chunk);
+}
+
+void BasicStore::free_entry(Entry* e) {
+  release_payload_charge(e);
+  pool_->deallocate(e, e->chunk_bytes());
 }
 
 bool BasicStore::is_expired(const Entry& e, TimeNs now) const { return e.expire_at_ns != 0 && e.expire_at_ns <= now; }
@@ -170,7 +179,7 @@ void BasicStore::set_expiry(EntryId id, TimeNs expire_at_ns) {
   e->expire_at_ns = expire_at_ns;
 }
 
-void BasicStore::remove_entry(EntryId id, std::uint64_t hash, RemoveReason reason) {
+BasicStore::Entry* BasicStore::detach_entry(EntryId id, std::uint64_t hash, RemoveReason reason) {
   Entry* e = directory_[id];
   assert(hash == store_key_hash(e->key()));  // HashedKey(key, hash) must carry the key's own hash
   set_expiry(id, 0);
@@ -184,9 +193,9 @@ void BasicStore::remove_entry(EntryId id, std::uint64_t hash, RemoveReason reaso
   }
   policy_->on_remove(id, hash, reason);
   stats_.key_value_bytes -= e->key_bytes + e->value_bytes;
-  free_entry(e);
   directory_[id] = nullptr;
   free_ids_.push_back(id);
+  return e;
 }
 
 bool BasicStore::drop_if_expired(EntryId id, std::uint64_t hash, LazyNow& now) {
@@ -216,13 +225,23 @@ bool BasicStore::evict_one(TimeNs now) {
   return true;
 }
 
-void BasicStore::evict(EntryId id) {
-  assert(id < directory_.size() && directory_[id] != nullptr);
-  const Entry* e = directory_[id];
-  const std::uint64_t hash = e == hinted_victim_ ? hinted_victim_hash_ : store_key_hash(e->key());
+bool BasicStore::evict(EntryId id, std::size_t need, std::size_t chunk) {
+  assert(id < directory_.size() && directory_[id] != nullptr && spare_ == nullptr);
+  const Entry* victim = directory_[id];
+  const std::uint64_t hash = victim == hinted_victim_ ? hinted_victim_hash_ : store_key_hash(victim->key());
   policy_->prefetch_eviction(hash);  // loads while the table and filter forget the key
-  remove_entry(id, hash, RemoveReason::kEvicted);
+  Entry* e = detach_entry(id, hash, RemoveReason::kEvicted);
   ++stats_.evictions;
+  // used - the victim's charge + need <= max, written so that it cannot wrap.
+  if (chunk != 0 && MemoryPool::same_small_class(e->chunk_bytes(), chunk) &&
+      pool_->used_bytes() <= pool_->max_bytes() - need + MemoryPool::charged_size(e->charged_bytes())) {
+    release_payload_charge(e);
+    spare_ = e;
+    spare_chunk_ = e->chunk_bytes();
+    return true;
+  }
+  free_entry(e);
+  return false;
 }
 
 // --- operations --------------------------------------------------------------
@@ -254,7 +273,7 @@ Status BasicStore::fail_could_not_free(std::size_t need) {
                           config_.max_evictions_per_set));
 }
 
-Status BasicStore::make_room(std::size_t need, TimeNs now) {
+Status BasicStore::make_room(std::size_t need, std::size_t chunk, TimeNs now) {
   // If the table would have to grow and the budget cannot afford
   // it, evict one entry instead (the table then keeps its size).
   if (const std::size_t growth = table_.growth_bytes_for_insert(); growth != 0 && !pool_->fits(need + growth)) {
@@ -265,8 +284,11 @@ Status BasicStore::make_room(std::size_t need, TimeNs now) {
   std::uint32_t evicted = 0;
   while (!pool_->fits(need)) {
     if (!policy_->evicts()) return fail_full();  // noeviction
-    if (evicted >= config_.max_evictions_per_set || !evict_one(now)) return fail_could_not_free(need);
+    const std::optional<EntryId> victim =
+        evicted < config_.max_evictions_per_set ? policy_->victim(now) : std::nullopt;
+    if (!victim) return fail_could_not_free(need);
     ++evicted;
+    if (evict(*victim, need, chunk)) break;  // the new entry takes its chunk
   }
   // A store that evicts on this set likely evicts on the next: its victim's
   // directory slot loads in the meantime.
@@ -330,7 +352,9 @@ Status BasicStore::put(HashedKey key, std::string_view payload, std::uint64_t va
   if (existing) return overwrite(*existing, key, payload, value_bytes, has_payload, expire_at, need, now);
 
   if (!room || table_.growth_bytes_for_insert() != 0) [[unlikely]] {
-    if (Status s = make_room(need, now); !s.is_ok()) return s;
+    if (Status s = make_room(need, sizeof(Entry) + key.key.size() + (has_payload ? value_bytes : 0), now); !s.is_ok()) {
+      return s;
+    }
   }
   Entry* e = allocate_entry(key, payload, value_bytes, has_payload);
   if (e == nullptr) [[unlikely]] return fail_could_not_allocate(need);

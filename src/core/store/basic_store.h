@@ -253,10 +253,16 @@ class BasicStore {
   // For an entry with a TTL: if it has expired, removes it and returns true.
   [[gnu::noinline]] bool drop_if_expired(EntryId id, std::uint64_t hash, LazyNow& now);
   bool is_expired(const Entry& e, TimeNs now) const;
-  void remove_entry(EntryId id, std::uint64_t hash, RemoveReason reason);
+  void remove_entry(EntryId id, std::uint64_t hash, RemoveReason reason) { free_entry(detach_entry(id, hash, reason)); }
+  // remove_entry but for freeing: the entry leaves the table, filter, policy
+  // and directory, and its memory is still the caller's to free.
+  Entry* detach_entry(EntryId id, std::uint64_t hash, RemoveReason reason);
   Entry* allocate_entry(const HashedKey& key, std::string_view payload, std::uint64_t value_bytes,
                         bool has_payload);
   void free_entry(Entry* e);
+  // A size-only entry is charged for its payload outside its chunk; this
+  // gives that charge back (the first half of freeing it).
+  void release_payload_charge(const Entry* e);
   void set_expiry(EntryId id, TimeNs expire_at_ns);
   // For a set of `key_hash` that will evict: starts loading what evicting
   // the policy's next victim touches (its entry's table and filter
@@ -273,10 +279,15 @@ class BasicStore {
   [[gnu::noinline]] Status fail_full();
   [[gnu::noinline]] Status fail_could_not_free(std::size_t need);
   [[gnu::noinline]] Status fail_could_not_allocate(std::size_t need);
-  [[gnu::noinline]] Status make_room(std::size_t need, TimeNs now);
+  // chunk: the new entry's chunk size (see spare_).
+  [[gnu::noinline]] Status make_room(std::size_t need, std::size_t chunk, TimeNs now);
   [[gnu::noinline]] void pay_back_index_growth(EntryId id, TimeNs now);
   bool evict_one(TimeNs now);
-  void evict(EntryId id);  // removes a policy-chosen victim and counts it
+  // Removes a policy-chosen victim and counts it. Given the chunk size and
+  // charge of an entry about to be stored, it keeps the victim's chunk as
+  // spare_ instead of freeing it when the new entry can take it (same size
+  // class, and the budget then holds), and returns true.
+  bool evict(EntryId id, std::size_t need = 0, std::size_t chunk = 0);
   void sync_index_charge();
   std::uint64_t index_bytes() const;
 
@@ -312,6 +323,13 @@ class BasicStore {
   // can hold another.
   const Entry* hinted_victim_ = nullptr;
   std::uint64_t hinted_victim_hash_ = 0;
+
+  // An evicted entry's chunk, still charged, that make_room kept for the
+  // entry put() stores next: allocate_entry takes it (MemoryPool::reuse),
+  // sparing the pool a free and an allocation in the same span. Only ever
+  // set between make_room and that allocate_entry.
+  Entry* spare_ = nullptr;
+  std::size_t spare_chunk_ = 0;  // the size it was allocated for
 
   std::vector<Entry*> directory_;   // EntryId -> entry
   std::vector<EntryId> free_ids_;   // ids to reuse, LIFO so ids stay dense

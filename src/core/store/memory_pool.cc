@@ -274,6 +274,7 @@ struct MemoryPool::Impl {
   std::uint64_t requested_bytes = 0;
   std::uint64_t total_allocations = 0;
   std::uint64_t total_frees = 0;
+  std::uint64_t total_reuses = 0;
   std::uint64_t failures = 0;
 
   double warning = 0.85;
@@ -528,6 +529,23 @@ void MemoryPool::deallocate(void* p, std::size_t n) {
   if (used_bytes_ < fall_bytes_) update_pressure();
 }
 
+void* MemoryPool::reuse(void* p, std::size_t old_n, std::size_t new_n) {
+  assert(p != nullptr && same_small_class(old_n, new_n));
+  Impl& m = *impl_;
+  assert(m.requested_bytes >= old_n);
+#ifndef NDEBUG
+  const int c = class_of(old_n);
+  const std::uintptr_t mask = ~(std::uintptr_t{span_bytes_of_kind(kClasses.span_kind[c])} - 1);
+  const Span* s = reinterpret_cast<const Span*>(reinterpret_cast<std::uintptr_t>(p) & mask);
+  assert(s->magic == kSpanMagic && s->size_class == c && s->live > 0);  // live memory of this pool
+#endif
+  m.requested_bytes = m.requested_bytes - old_n + new_n;
+  ++m.total_frees;
+  ++m.total_allocations;
+  ++m.total_reuses;
+  return p;
+}
+
 void* MemoryPool::allocate_large(std::size_t n) {
   Impl& m = *impl_;
   const std::uint64_t charge = large_charge(n);
@@ -642,6 +660,7 @@ MemoryPoolStats MemoryPool::stats() const {
   s.live_allocations = m.total_allocations - m.total_frees;
   s.total_allocations = m.total_allocations;
   s.total_frees = m.total_frees;
+  s.total_reuses = m.total_reuses;
   s.failures = m.failures;
   s.warning_threshold = m.warning;
   s.critical_threshold = m.critical;

@@ -54,6 +54,7 @@ struct MemoryPoolStats {
   std::uint64_t live_allocations = 0;
   std::uint64_t total_allocations = 0;
   std::uint64_t total_frees = 0;
+  std::uint64_t total_reuses = 0;  // chunks handed on by reuse (each also counted as a free and an allocation)
   std::uint64_t failures = 0;
   double warning_threshold = 0.0;
   double critical_threshold = 0.0;
@@ -91,6 +92,18 @@ class MemoryPool {
   // Returns memory from allocate(n); n must be the size asked for (the span
   // is found from it). nullptr is ignored. O(1).
   void deallocate(void* p, std::size_t n);
+  // Whether reuse(p, a, b) may be called: a and b are small sizes of the
+  // same class.
+  static bool same_small_class(std::size_t a, std::size_t b) {
+    return a <= memory_pool_detail::kMaxSmallBytes && b <= memory_pool_detail::kMaxSmallBytes &&
+           memory_pool_detail::kChargeBySize8[(a + 7) >> 3] == memory_pool_detail::kChargeBySize8[(b + 7) >> 3];
+  }
+  // p, from allocate(old_n), now holds new_n bytes (same_small_class(old_n,
+  // new_n)): counted as a free of old_n and an allocation of new_n, without
+  // either (its charge stays). A cache evicting an entry to store one of the
+  // same class takes the victim's chunk as it is, as memcached does within a
+  // slab class. O(1); returns p.
+  void* reuse(void* p, std::size_t old_n, std::size_t new_n);
 
   // Charges (delta > 0) or releases (delta < 0) bytes the owner holds outside
   // the pool. Charging never fails: the owner evicts to get back under max.

@@ -396,6 +396,60 @@ TEST(BasicStoreTest, RandomOpsUnderEvictionKeepEveryFoundValueRight) {
   }
 }
 
+// An evicting set whose new entry is of the victim's size class takes the
+// victim's chunk as it is (MemoryPool::reuse). The pool's books must come
+// out as if it had been freed and allocated: one allocation per live entry,
+// requested bytes those of the live entries, the budget held, and size-only
+// values charged exactly as real ones (their payload charge is given back
+// for the victim and taken for the new entry).
+TEST(BasicStoreTest, EvictingSetsThatTakeTheVictimsChunkKeepThePoolsBooks) {
+  for (const std::string policy : {"lru", "sampled-lru", "s3fifo"}) {
+    SCOPED_TRACE(policy);
+    constexpr std::uint64_t kBudget = 128 * 1024;
+    Fixture real(config(kBudget, policy));
+    Fixture sized(config(kBudget, policy));
+    SeededRandom pick(5);
+    // Classes 72 and 80 (and 432): value sizes that share a class with
+    // others, and some that do not.
+    const std::uint64_t sizes[] = {40, 44, 47, 48, 52, 55, 400};
+    std::vector<std::uint64_t> value_bytes(6000, 0);
+    for (int i = 0; i < 20000; ++i) {
+      const std::uint64_t k = pick.uniform(value_bytes.size());
+      const std::string key = fmt::format("key:{:05}", k);  // 9 bytes
+      const std::uint64_t bytes = sizes[pick.uniform(std::size(sizes))];
+      ASSERT_TRUE(real.store->set(key, std::string(bytes, 'v')).is_ok()) << i;
+      ASSERT_TRUE(sized.store->set_size_only(key, bytes).is_ok()) << i;
+      value_bytes[k] = bytes;
+      ASSERT_EQ(real.store->memory_used_bytes(), sized.store->memory_used_bytes()) << "op " << i;
+      ASSERT_LE(real.store->memory_used_bytes(), kBudget) << "op " << i;
+      if (i % 97 != 0) continue;
+      std::uint64_t requested = 0;
+      std::uint64_t live = 0;
+      for (std::size_t j = 0; j < value_bytes.size(); ++j) {
+        if (value_bytes[j] == 0) continue;
+        const std::string key_j = fmt::format("key:{:05}", j);
+        const GetResult r = real.store->get(key_j);
+        ASSERT_EQ(sized.store->get(key_j).found, r.found) << j;  // both touched alike
+        if (!r.found) continue;
+        ASSERT_EQ(r.value, std::string(value_bytes[j], 'v')) << j;
+        requested += 16 + 9 + value_bytes[j];
+        ++live;
+      }
+      const MemoryPoolStats m = real.store->memory_stats();
+      ASSERT_EQ(live, real.store->size());
+      ASSERT_EQ(m.live_allocations, live) << "op " << i;
+      ASSERT_EQ(m.requested_bytes, requested) << "op " << i;
+    }
+    const MemoryPoolStats m = real.store->memory_stats();
+    const StoreStats st = real.store->stats();
+    EXPECT_GT(st.evictions, 5000U);
+    // Most evicting sets found their class in the victim.
+    EXPECT_GT(m.total_reuses, st.evictions / 4);
+    EXPECT_LT(m.total_reuses, st.evictions);
+    EXPECT_EQ(sized.store->memory_stats().used_bytes, m.used_bytes);
+  }
+}
+
 // A set of a full store hashes the entry its policy names as the next
 // victim and keeps that hash for the eviction. The hash must die with the
 // entry: here the hinted entry is evicted, its memory goes to the new key

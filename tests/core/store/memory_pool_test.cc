@@ -345,6 +345,42 @@ TEST(MemoryPool, StatsAfterAKnownSequence) {
   EXPECT_EQ(s.total_frees, 5u);
 }
 
+// A chunk handed on within its class: counted as a free and an allocation,
+// its charge unchanged, the requested bytes those of its new use.
+TEST(MemoryPool, ReuseHandsAChunkOnWithinItsClass) {
+  EXPECT_TRUE(MemoryPool::same_small_class(97, 104));   // both class 104
+  EXPECT_FALSE(MemoryPool::same_small_class(96, 97));   // 96 and 104
+  EXPECT_TRUE(MemoryPool::same_small_class(0, 8));      // class 8
+  EXPECT_FALSE(MemoryPool::same_small_class(16384, 16385));  // the second is large
+  EXPECT_FALSE(MemoryPool::same_small_class(20000, 20000));  // large: never
+
+  auto pool = make_pool(1 * kMiB);
+  void* a = pool->allocate(97);
+  ASSERT_NE(a, nullptr);
+  const MemoryPoolStats before = pool->stats();
+  EXPECT_EQ(pool->reuse(a, 97, 104), a);
+  MemoryPoolStats s = pool->stats();
+  EXPECT_EQ(s.used_bytes, before.used_bytes);
+  EXPECT_EQ(s.reserved_bytes, before.reserved_bytes);
+  EXPECT_EQ(s.requested_bytes, 104u);
+  EXPECT_EQ(s.internal_fragmentation_bytes, 0u);
+  EXPECT_EQ(s.live_allocations, 1u);
+  EXPECT_EQ(s.total_allocations, 2u);
+  EXPECT_EQ(s.total_frees, 1u);
+  EXPECT_EQ(s.total_reuses, 1u);
+  EXPECT_EQ(pool->reuse(a, 104, 100), a);
+  s = pool->stats();
+  EXPECT_EQ(s.requested_bytes, 100u);
+  EXPECT_EQ(s.internal_fragmentation_bytes, 4u);
+  pool->deallocate(a, 100);  // freed as what it now holds
+  s = pool->stats();
+  EXPECT_EQ(s.used_bytes, 0u);
+  EXPECT_EQ(s.requested_bytes, 0u);
+  EXPECT_EQ(s.live_allocations, 0u);
+  EXPECT_EQ(s.total_frees, 3u);
+  EXPECT_EQ(s.total_reuses, 2u);
+}
+
 TEST(MemoryPool, ResizeDownTrimsTheEmptySpanCache) {
   auto pool = make_pool(64 * kMiB);  // cache limit 1 MiB
   std::vector<void*> blocks;
