@@ -204,6 +204,34 @@ void run_set_new(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// store-set through set_many, 16 new keys a call; items are keys.
+void run_set_many_new(benchmark::State& state) {
+  constexpr std::size_t kBatch = 16;
+  static_assert(kKeys % kBatch == 0);
+  const std::vector<std::string>& keys = present_keys();
+  auto owned = make_store(kRoomyBudget, core::EvictionConfig{}.policy);
+  std::vector<core::HashedKey> batch(kBatch, core::HashedKey(std::string_view()));
+  const std::vector<std::string_view> values(kBatch, value());
+  std::vector<core::Status> statuses(kBatch, core::Status::ok());
+  std::size_t i = 0;
+  std::size_t failed = 0;
+  for (auto _ : state) {
+    if (i == keys.size()) {
+      state.PauseTiming();
+      owned = make_store(kRoomyBudget, core::EvictionConfig{}.policy);
+      i = 0;
+      state.ResumeTiming();
+    }
+    for (std::size_t k = 0; k < kBatch; ++k) batch[k] = core::HashedKey(keys[i + k]);
+    owned->store->set_many(batch, values, statuses);
+    for (const core::Status& st : statuses) failed += st.is_ok() ? 0 : 1;
+    i += kBatch;
+  }
+  if (failed != 0) state.SkipWithError("set failed");
+  if (owned->store->stats().evictions != 0) state.SkipWithError("store-set-many must not evict");
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(kBatch));
+}
+
 // A store whose budget holds about 650,000 entries, filled; then every set
 // is of a new key and evicts. The keys run through the present and the
 // absent keys, 2,000,000 in all, so a key comes back only 2,000,000 sets
@@ -367,6 +395,8 @@ std::vector<BenchSpec> store_benchmarks() {
       {"memory-dependent-read", "dependent random reads (a pointer chase) over 256 MiB of huge pages: one miss's latency",
        run_memory_dependent_read},
       {"store-set", "new 16 B keys with 64 B values into a roomy store (no eviction)", run_set_new},
+      {"store-set-many", "store-set through set_many, 16 keys a call (misses of 8 keys overlap); per key",
+       run_set_many_new},
   };
   for (const std::string p : {"lru", "sampled-lru", "sieve", "s3fifo", "session"}) {
     specs.push_back({fmt::format("store-set-evict-{}", p),

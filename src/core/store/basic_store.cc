@@ -448,6 +448,20 @@ Status BasicStore::overwrite(EntryId id, const HashedKey& key, std::string_view 
   return Status::ok();
 }
 
+void BasicStore::set_many(std::span<const HashedKey> keys, std::span<const std::string_view> values,
+                          std::span<Status> statuses, std::optional<TimeNs> ttl_ns) {
+  assert(values.size() >= keys.size() && statuses.size() >= keys.size());
+  constexpr std::size_t kInFlight = 8;  // 2 lines each, as get_many's
+  for (std::size_t start = 0; start < keys.size(); start += kInFlight) {
+    const std::size_t end = std::min(keys.size(), start + kInFlight);
+    for (std::size_t i = start; i < end; ++i) {
+      table_.prefetch(keys[i].hash);
+      if (filter_) filter_->prefetch_add(keys[i].hash);
+    }
+    for (std::size_t i = start; i < end; ++i) statuses[i] = put(keys[i], values[i], values[i].size(), true, ttl_ns);
+  }
+}
+
 void BasicStore::get_many(std::span<const HashedKey> keys, std::span<GetResult> results) {
   assert(results.size() >= keys.size());
   constexpr std::size_t kInFlight = 8;  // 3 lines each: within the core's outstanding misses

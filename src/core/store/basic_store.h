@@ -141,6 +141,16 @@ class BasicStore {
   // value stays valid until the next mutation (a later key of the same batch
   // never frees an entry an earlier one found: the time does not move).
   void get_many(std::span<const HashedKey> keys, std::span<GetResult> results);
+  // Many sets (a multi-key set, like Redis's MSET, but each key succeeds or
+  // fails on its own): statuses[i] is what set(keys[i], values[i], ttl_ns)
+  // would return, with the same effects, in order (a key given twice ends
+  // with its later value). The table and filter buckets of up to 8 keys are
+  // loaded together first, so that new keys' cache misses overlap instead of
+  // following one another. values.size() and statuses.size() must be at
+  // least keys.size(); a value may not point into this store (copy a
+  // GetResult first).
+  void set_many(std::span<const HashedKey> keys, std::span<const std::string_view> values,
+                std::span<Status> statuses, std::optional<TimeNs> ttl_ns = std::nullopt);
   bool del(HashedKey key);
   // Neither exists() nor ttl() counts as a hit or a miss.
   bool exists(HashedKey key);

@@ -800,6 +800,69 @@ TEST(BasicStoreTest, GetAndSetReadTheClockOnlyWhenTheResultDependsOnIt) {
   }
 }
 
+// set_many stores, fails, evicts, counts and touches the policy exactly as
+// sets in order do: new keys, overwrites (of other sizes too), a key twice
+// in one batch, an empty key and a value too large (errors that leave the
+// rest of the batch alone), batches longer than the 8 it loads at once, in
+// a store small enough that most sets evict, with and without a TTL.
+TEST(BasicStoreTest, SetManyIsSetsInOrder) {
+  for (const std::string policy : {"lru", "sampled-lru", "s3fifo", "noeviction"}) {
+    for (const bool with_ttl : {false, true}) {
+      SCOPED_TRACE(policy + (with_ttl ? " with a ttl" : ""));
+      BasicStoreConfig c = config(32 * 1024, policy);
+      Fixture one(c);
+      Fixture many(c);
+      const std::optional<TimeNs> ttl = with_ttl ? std::optional<TimeNs>(5 * kSecond) : std::nullopt;
+      SeededRandom pick(9);
+      std::size_t failed = 0;
+      for (int round = 0; round < 120; ++round) {
+        std::vector<std::string> names;
+        std::vector<std::string> payloads;
+        const std::size_t n = 1 + pick.uniform(20);
+        for (std::size_t i = 0; i < n; ++i) {
+          names.push_back(fmt::format("key:{}", pick.uniform(400)));
+          payloads.push_back(std::string(pick.uniform(300), static_cast<char>('a' + round % 26)));
+        }
+        if (round % 7 == 3) names[n / 2] = "";                            // an error mid-batch
+        if (round % 11 == 5) payloads[n - 1] = std::string(40000, 'x');  // larger than the budget
+        if (n > 2) names[n - 1] = names[0];                             // a key twice
+        std::vector<HashedKey> keys(names.begin(), names.end());
+        std::vector<std::string_view> values(payloads.begin(), payloads.end());
+        std::vector<Status> statuses(n, Status::error("not set"));
+        many.store->set_many(keys, values, statuses, ttl);
+        for (std::size_t i = 0; i < n; ++i) {
+          const Status expected = one.store->set(keys[i], values[i], ttl);
+          ASSERT_EQ(statuses[i].is_ok(), expected.is_ok()) << round << " " << i;
+          ASSERT_EQ(statuses[i].message(), expected.message()) << round << " " << i;
+          failed += expected.is_ok() ? 0 : 1;
+        }
+        one.clock.advance(kSecond);
+        many.clock.advance(kSecond);
+      }
+      const StoreStats a = one.store->stats();
+      const StoreStats b = many.store->stats();
+      EXPECT_GT(failed, 5U);
+      if (policy != "noeviction") {
+        EXPECT_GT(a.evictions, 100U);
+      }
+      EXPECT_EQ(b.sets, a.sets);
+      EXPECT_EQ(b.errors, a.errors);
+      EXPECT_EQ(b.evictions, a.evictions);
+      EXPECT_EQ(b.items, a.items);
+      EXPECT_EQ(b.key_value_bytes, a.key_value_bytes);
+      EXPECT_EQ(many.store->memory_used_bytes(), one.store->memory_used_bytes());
+      for (int i = 0; i < 400; ++i) {
+        const std::string k = fmt::format("key:{}", i);
+        const GetResult x = one.store->get(k);
+        const GetResult y = many.store->get(k);
+        ASSERT_EQ(y.found, x.found) << k;
+        ASSERT_EQ(y.value, x.value) << k;
+        ASSERT_EQ(many.store->ttl(k).remaining_ns, one.store->ttl(k).remaining_ns) << k;
+      }
+    }
+  }
+}
+
 // get_many answers, counts and touches the policy exactly as gets in order do,
 // over present, absent, expiring, duplicate and empty keys, batches longer
 // than the 8 it loads at once, with and without the filter.
