@@ -292,8 +292,17 @@ Status BasicStore::make_room(std::size_t need, std::size_t chunk, TimeNs now) {
   }
   // A store that evicts on this set likely evicts on the next: its victim's
   // directory slot loads in the meantime.
-  if (const std::optional<EntryId> next = evicted > 0 ? policy_->peek_victim(now) : std::nullopt) {
-    __builtin_prefetch(&directory_[*next]);
+  if (evicted > 0) {
+    const std::optional<EntryId> next = policy_->peek_victim(now);
+    if (const std::optional<EntryId> after_next = policy_->peek_victim_later(1, now)) {
+      // A policy that names its victims a set ahead has named `next` in the
+      // last set, whose end started loading its directory slot: start on
+      // its entry now, and on the directory slot of the one after it.
+      __builtin_prefetch(&directory_[*after_next]);
+      if (next) __builtin_prefetch(directory_[*next]);
+    } else if (next) {
+      __builtin_prefetch(&directory_[*next]);
+    }
   }
   return Status::ok();
 }

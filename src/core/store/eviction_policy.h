@@ -74,6 +74,14 @@ class EvictionPolicy {
   // exactly, or nullopt when that is not cheap to tell. The store starts
   // loading that entry's table and filter buckets before it needs them.
   virtual std::optional<EntryId> peek_victim(TimeNs /*now*/) const { return std::nullopt; }
+  // The same for the victim `later` calls after the next one (1: the one
+  // after next), as if those calls had been made and nothing else changed,
+  // from a policy whose victims lie at random and that chooses them ahead:
+  // the store then loads their directory slots and entries sets ahead.
+  // nullopt by default.
+  virtual std::optional<EntryId> peek_victim_later(std::uint32_t /*later*/, TimeNs /*now*/) const {
+    return std::nullopt;
+  }
   // Forgets every entry.
   virtual void clear() = 0;
   // Entries tracked.

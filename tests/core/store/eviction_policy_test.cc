@@ -299,51 +299,50 @@ TEST(SampledLruTest, HandWorkedSequenceWithScriptedDraws) {
   // Ids 0..4, last access 10 20 30 40 50.
   policy.on_access(0, 60);  // 60 20 30 40 50
   EXPECT_EQ(policy.peek_victim(60), std::nullopt);  // nothing drawn yet
+  EXPECT_EQ(policy.peek_victim_later(1, 60), std::nullopt);
   // The first call draws its own sample, ids 0, 3, 2: times 60, 40, 30 ->
-  // id 2; then the next call's: ids 1, 2, 4.
-  random.pick(0, 5);
-  random.pick(3, 5);
-  random.pick(2, 5);
-  random.pick(1, 5);
-  random.pick(2, 5);
-  random.pick(4, 5);
+  // id 2; then the next two calls': B = 1, 2, 4 and C = 0, 3, 4; then, as
+  // it returns, the sample of the call three from now: D = 4, 4, 0.
+  for (const EntryId id : {0, 3, 2, 1, 2, 4, 0, 3, 4, 4, 4, 0}) random.pick(id, 5);
   EXPECT_EQ(policy.victim(61), EntryId{2});
-  EXPECT_EQ(random.left(), 0u);  // exactly twice sample_size draws
-  // The next sample, times 20 30 50, is all tracked: the hint is id 1,
-  // and it follows accesses made since the draw.
+  EXPECT_EQ(random.left(), 0u);  // exactly four samples
+  // B (20 30 50) -> 1, C (60 40 50) -> 3, D (50 50 60) -> 4; the hints
+  // follow accesses made since the draws.
   EXPECT_EQ(policy.peek_victim(61), EntryId{1});
+  EXPECT_EQ(policy.peek_victim_later(1, 61), EntryId{3});
+  EXPECT_EQ(policy.peek_victim_later(2, 61), EntryId{4});
+  EXPECT_EQ(policy.peek_victim_later(3, 61), std::nullopt);  // not drawn
   policy.on_access(1, 62);  // 60 62 30 40 50
   EXPECT_EQ(policy.peek_victim(62), EntryId{2});
   remove(policy, 2, RemoveReason::kEvicted);
   EXPECT_EQ(policy.peek_victim(62), std::nullopt);  // a sampled id left
-  // Id 2 is free; the range is still 0..4 (4 is tracked). Its place in the
-  // sample is drawn again: 2 (free) then 3 (@40). Sample 1 @62, 3 @40,
-  // 4 @50 -> id 3; then the next sample: 0, 4, 1.
-  random.pick(2, 5);
-  random.pick(3, 5);
-  random.pick(0, 5);
-  random.pick(4, 5);
-  random.pick(1, 5);
+  EXPECT_EQ(policy.peek_victim_later(1, 62), EntryId{3});
+  // Id 2 is free; the range is still 0..4 (4 is tracked). Its place in B
+  // is drawn again: 2 (free) then 3 (@40). B is now 1 @62, 3 @40, 4 @50 ->
+  // id 3; then E = 0, 4, 1 is drawn.
+  for (const EntryId id : {2, 3, 0, 4, 1}) random.pick(id, 5);
   EXPECT_EQ(policy.victim(63), EntryId{3});
   EXPECT_EQ(random.left(), 0u);
   remove(policy, 3, RemoveReason::kEvicted);
-  EXPECT_EQ(policy.peek_victim(63), EntryId{4});  // 0 @60, 4 @50, 1 @62
+  EXPECT_EQ(policy.peek_victim(63), std::nullopt);  // C holds the free id 3
+  EXPECT_EQ(policy.peek_victim_later(1, 63), EntryId{4});  // D: 4 @50, 4 @50, 0 @60
+  EXPECT_EQ(policy.peek_victim_later(2, 63), EntryId{4});  // E: 0 @60, 4 @50, 1 @62
   // Removing the top id shrinks the range past the free ids 2 and 3: ids
-  // 0, 1. Sampled id 4 is out of it, so it is drawn again.
+  // 0, 1. C's 3 and 4 are out of it, so they are drawn again.
   remove(policy, 4, RemoveReason::kEvicted);
   EXPECT_EQ(policy.size(), 2u);
   // Ids 0 and 1 tie at 70: the first in the sample wins.
   policy.on_access(1, 70);
   policy.on_access(0, 70);
-  random.pick(1, 2);  // for 4: sample 0, 1, 1 -> id 0 (first of the tie)
-  random.pick(1, 2);  // the next sample: 1, 1, 0
-  random.pick(1, 2);
-  random.pick(0, 2);
+  random.pick(1, 2);  // for C's 3: C is now 0, 1, 4
+  random.pick(1, 2);  // for C's 4: 0, 1, 1 -> id 0 (first of the tie)
+  for (const EntryId id : {1, 1, 0}) random.pick(id, 2);  // F
   EXPECT_EQ(policy.victim(71), EntryId{0});
+  EXPECT_EQ(random.left(), 0u);
   policy.on_access(1, 80);
-  random.pick(0, 2);  // the next sample again
-  random.pick(0, 2);
-  random.pick(0, 2);
+  random.pick(1, 2);  // D's 4s drawn again: 1, 1, 0
+  random.pick(1, 2);
+  for (const EntryId id : {0, 0, 0}) random.pick(id, 2);  // G
   EXPECT_EQ(policy.victim(81), EntryId{0});  // 1 @80, 1 @80, 0 @70: strictly older, wins
   EXPECT_EQ(random.left(), 0u);
 }
@@ -353,24 +352,34 @@ TEST(SampledLruTest, AfterKRedrawsOnFreeIdsThePickTakesTheNextTrackedId) {
   SampledLruPolicy policy(1, random);
   for (EntryId id = 0; id < 10; ++id) insert(policy, id, id, id);
   for (EntryId id = 1; id < 9; ++id) remove(policy, id, RemoveReason::kDeleted);  // tracked: 0 and 9
-  for (std::uint32_t i = 0; i + 1 < SampledLruPolicy::kRedraws; ++i) random.pick(5, 10);
-  random.pick(3, 10);  // the last redraw, also free: the next tracked id from 3 is 9
-  random.pick(0, 10);  // the next call's sample lands at once
+  // The first call draws its own sample and the next two: 5 (free), 0, 0.
+  random.pick(5, 10);
+  random.pick(0, 10);
+  random.pick(0, 10);
+  // Its own is drawn again, landing on free ids up to the kRedraws-th
+  // draw, also free: the next tracked id from 3 is 9.
+  for (std::uint32_t i = 0; i + 2 < SampledLruPolicy::kRedraws; ++i) random.pick(5, 10);
+  random.pick(3, 10);
+  random.pick(6, 10);  // the sample three calls on: free, checked only when used
   EXPECT_EQ(policy.victim(20), EntryId{9});
   EXPECT_EQ(random.left(), 0u);
   EXPECT_EQ(policy.peek_victim(20), EntryId{0});
-  random.pick(6, 10);  // the next sample's first draw is free: checked only when used
+  EXPECT_EQ(policy.peek_victim_later(1, 20), EntryId{0});
+  EXPECT_EQ(policy.peek_victim_later(2, 20), std::nullopt);
+  random.pick(9, 10);
+  EXPECT_EQ(policy.victim(20), EntryId{0});
+  random.pick(2, 10);
   EXPECT_EQ(policy.victim(20), EntryId{0});
   EXPECT_EQ(random.left(), 0u);
-  EXPECT_EQ(policy.peek_victim(20), std::nullopt);
-  // Used now: drawn again until the kRedraws-th draw lands on 0 (the
-  // fallback from 2 would give 9); then the next sample, 9.
+  // The free 6 is used now: drawn again until the kRedraws-th draw lands
+  // on 0 (the fallback from 2 would give 9); then the next sample, 9.
   for (std::uint32_t i = 0; i + 2 < SampledLruPolicy::kRedraws; ++i) random.pick(2, 10);
   random.pick(0, 10);
   random.pick(9, 10);
   EXPECT_EQ(policy.victim(20), EntryId{0});
   EXPECT_EQ(random.left(), 0u);
-  EXPECT_EQ(policy.peek_victim(20), EntryId{9});
+  EXPECT_EQ(policy.peek_victim(20), EntryId{9});  // the 9 drawn two calls ago
+  EXPECT_EQ(policy.peek_victim_later(1, 20), std::nullopt);  // the free 2
 }
 
 TEST(SampledLruTest, SampleOfOneOverOneTrackedIdIsThatId) {

@@ -50,43 +50,54 @@ EntryId SampledLruPolicy::redraw(std::size_t at, std::uint32_t draws) {
   return static_cast<EntryId>(at);
 }
 
-void SampledLruPolicy::draw_sample() {
+void SampledLruPolicy::draw_sample(EntryId* sample) {
   // First draws only, their times prefetched: nothing waits for them here
   // (a load would hold up the rest of the set), and they are checked when
   // the sample is used.
   const std::size_t n = last_access_ns_.size();
   for (std::uint32_t i = 0; i < sample_size_; ++i) {
-    sample_[i] = static_cast<EntryId>(random_.uniform(n));
-    __builtin_prefetch(&last_access_ns_[sample_[i]]);
+    sample[i] = static_cast<EntryId>(random_.uniform(n));
+    __builtin_prefetch(&last_access_ns_[sample[i]]);
   }
-  sampled_ = true;
 }
 
-EntryId SampledLruPolicy::oldest_of_sample() const {
-  EntryId best = sample_[0];
+EntryId SampledLruPolicy::oldest_of(const EntryId* sample) const {
+  EntryId best = sample[0];
   for (std::uint32_t i = 1; i < sample_size_; ++i) {
-    if (last_access_ns_[sample_[i]] < last_access_ns_[best]) best = sample_[i];  // strict: ties keep the first drawn
+    if (last_access_ns_[sample[i]] < last_access_ns_[best]) best = sample[i];  // strict: ties keep the first drawn
   }
   return best;
 }
 
-std::optional<EntryId> SampledLruPolicy::peek_victim(TimeNs /*now*/) const {
+std::optional<EntryId> SampledLruPolicy::peek(std::uint32_t ahead) const {
   if (size_ == 0 || !sampled_) return std::nullopt;
+  const EntryId* s = sample(ahead);
   for (std::uint32_t i = 0; i < sample_size_; ++i) {
-    if (!tracked(sample_[i])) return std::nullopt;
+    if (!tracked(s[i])) return std::nullopt;
   }
-  return oldest_of_sample();
+  return oldest_of(s);
+}
+
+std::optional<EntryId> SampledLruPolicy::peek_victim(TimeNs /*now*/) const { return peek(0); }
+std::optional<EntryId> SampledLruPolicy::peek_victim_later(std::uint32_t later, TimeNs /*now*/) const {
+  return later < kAhead ? peek(later) : std::nullopt;
 }
 
 std::optional<EntryId> SampledLruPolicy::victim(TimeNs /*now*/) {
   if (size_ == 0) return std::nullopt;
-  if (!sampled_) draw_sample();
-  // A first draw that is free now (or was all along) is drawn again.
-  for (std::uint32_t i = 0; i < sample_size_; ++i) {
-    if (!tracked(sample_[i])) sample_[i] = redraw(sample_[i], 1);
+  if (!sampled_) {
+    for (std::uint32_t k = 0; k < kAhead; ++k) draw_sample(samples_[k]);
+    next_ = 0;
+    sampled_ = true;
   }
-  const EntryId best = oldest_of_sample();
-  draw_sample();  // the next call's
+  // A first draw that is free now (or was all along) is drawn again.
+  EntryId* s = sample(0);
+  for (std::uint32_t i = 0; i < sample_size_; ++i) {
+    if (!tracked(s[i])) s[i] = redraw(s[i], 1);
+  }
+  const EntryId best = oldest_of(s);
+  draw_sample(s);  // the call kAhead calls from now
+  next_ = (next_ + 1) % kAhead;
   return best;
 }
 
