@@ -131,6 +131,9 @@ std::unique_ptr<OwnedStore> make_store(std::uint64_t budget, const std::string& 
   return owned;
 }
 
+// An empty roomy store with the default policy.
+std::unique_ptr<OwnedStore> make_roomy_store() { return make_store(kRoomyBudget, core::EvictionConfig{}.policy); }
+
 void fill(core::BasicStore& store, const std::vector<std::string>& keys) {
   for (const std::string& k : keys) {
     if (!store.set(k, value()).is_ok()) std::abort();
@@ -140,7 +143,7 @@ void fill(core::BasicStore& store, const std::vector<std::string>& keys) {
 // The default policy's store with every present key, built once.
 OwnedStore& full_store() {
   static OwnedStore* owned = [] {
-    auto s = make_store(kRoomyBudget, core::EvictionConfig{}.policy);
+    auto s = make_roomy_store();
     fill(*s->store, present_keys());
     return s.release();
   }();
@@ -187,17 +190,22 @@ void run_get_many(benchmark::State& state, const std::vector<std::string>& keys)
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(kBatch));
 }
 
+// Once all kKeys present keys are set (i == kKeys), a new empty store,
+// made outside the timing.
+void renew_when_spent(benchmark::State& state, std::unique_ptr<OwnedStore>& owned, std::size_t& i) {
+  if (i != kKeys) return;
+  state.PauseTiming();
+  owned = make_roomy_store();
+  i = 0;
+  state.ResumeTiming();
+}
+
 void run_set_new(benchmark::State& state) {
   const std::vector<std::string>& keys = present_keys();
-  auto owned = make_store(kRoomyBudget, core::EvictionConfig{}.policy);
+  auto owned = make_roomy_store();
   std::size_t i = 0;
   for (auto _ : state) {
-    if (i == keys.size()) {
-      state.PauseTiming();
-      owned = make_store(kRoomyBudget, core::EvictionConfig{}.policy);
-      i = 0;
-      state.ResumeTiming();
-    }
+    renew_when_spent(state, owned, i);
     if (!owned->store->set(keys[i++], value()).is_ok()) state.SkipWithError("set failed");
   }
   if (owned->store->stats().evictions != 0) state.SkipWithError("store-set must not evict");
@@ -209,19 +217,14 @@ void run_set_many_new(benchmark::State& state) {
   constexpr std::size_t kBatch = 16;
   static_assert(kKeys % kBatch == 0);
   const std::vector<std::string>& keys = present_keys();
-  auto owned = make_store(kRoomyBudget, core::EvictionConfig{}.policy);
+  auto owned = make_roomy_store();
   std::vector<core::HashedKey> batch(kBatch, core::HashedKey(std::string_view()));
   const std::vector<std::string_view> values(kBatch, value());
   std::vector<core::Status> statuses(kBatch, core::Status::ok());
   std::size_t i = 0;
   std::size_t failed = 0;
   for (auto _ : state) {
-    if (i == keys.size()) {
-      state.PauseTiming();
-      owned = make_store(kRoomyBudget, core::EvictionConfig{}.policy);
-      i = 0;
-      state.ResumeTiming();
-    }
+    renew_when_spent(state, owned, i);
     for (std::size_t k = 0; k < kBatch; ++k) batch[k] = core::HashedKey(keys[i + k]);
     owned->store->set_many(batch, values, statuses);
     for (const core::Status& st : statuses) failed += st.is_ok() ? 0 : 1;
