@@ -236,9 +236,11 @@ bool BasicStore::evict(EntryId id, std::size_t need, std::size_t chunk) {
   policy_->prefetch_eviction(hash);  // loads while the table and filter forget the key
   Entry* e = detach_entry(id, hash, RemoveReason::kEvicted);
   ++stats_.evictions;
-  // used - the victim's charge + need <= max, written so that it cannot wrap.
+  // The test make_room's loop would make once the victim is freed,
+  // fits_charge(need): used stays at least the victim's charge, and no sum
+  // here comes near overflowing (max <= 1 TiB, need <= max).
   if (chunk != 0 && MemoryPool::same_small_class(e->chunk_bytes(), chunk) &&
-      pool_->used_bytes() <= pool_->max_bytes() - need + MemoryPool::charged_size(e->charged_bytes())) {
+      pool_->used_bytes() - MemoryPool::charged_size(e->charged_bytes()) + need <= pool_->max_bytes()) {
     release_payload_charge(e);
     spare_ = e;
     spare_chunk_ = e->chunk_bytes();
@@ -280,13 +282,13 @@ Status BasicStore::fail_could_not_free(std::size_t need) {
 Status BasicStore::make_room(std::size_t need, std::size_t chunk, TimeNs now) {
   // If the table would have to grow and the budget cannot afford
   // it, evict one entry instead (the table then keeps its size).
-  if (const std::size_t growth = table_.growth_bytes_for_insert(); growth != 0 && !pool_->fits(need + growth)) {
+  if (const std::size_t growth = table_.growth_bytes_for_insert(); growth != 0 && !pool_->fits_charge(need + growth)) {
     if (!policy_->evicts() || !evict_one(now)) {
-      if (!pool_->fits(need + growth)) return fail_full();
+      if (!pool_->fits_charge(need + growth)) return fail_full();
     }
   }
   std::uint32_t evicted = 0;
-  while (!pool_->fits(need)) {
+  while (!pool_->fits_charge(need)) {
     if (!policy_->evicts()) return fail_full();  // noeviction
     const std::optional<EntryId> victim =
         evicted < config_.max_evictions_per_set ? policy_->victim(now) : std::nullopt;
@@ -359,7 +361,7 @@ Status BasicStore::put(HashedKey key, std::string_view payload, std::uint64_t va
   const TimeNs ttl = ttl_ns ? *ttl_ns : config_.default_ttl_ns;
   const TimeNs expire_at = ttl > 0 ? saturating_add(clock_now(), ttl) : 0;
   const TimeNs now = policy_uses_time_ ? clock_now() : 0;  // what the policy is told
-  const bool room = pool_->fits(need);
+  const bool room = pool_->fits_charge(need);
   if (!room) prefetch_victim(key.hash, now);
   const std::optional<EntryId> existing = find_live(key, clock_now);
   if (existing) return overwrite(*existing, key, payload, value_bytes, has_payload, expire_at, need, now);
@@ -464,7 +466,7 @@ Status BasicStore::overwrite(EntryId id, const HashedKey& key, std::string_view 
 void BasicStore::set_many(std::span<const HashedKey> keys, std::span<const std::string_view> values,
                           std::span<Status> statuses, std::optional<TimeNs> ttl_ns) {
   assert(values.size() >= keys.size() && statuses.size() >= keys.size());
-  constexpr std::size_t kInFlight = 8;  // 2 lines each, as get_many's
+  constexpr std::size_t kInFlight = 8;  // as get_many: 2 lines each here (table, first filter bucket)
   for (std::size_t start = 0; start < keys.size(); start += kInFlight) {
     const std::size_t end = std::min(keys.size(), start + kInFlight);
     for (std::size_t i = start; i < end; ++i) {

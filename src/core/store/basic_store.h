@@ -144,11 +144,11 @@ class BasicStore {
   // Many sets (a multi-key set, like Redis's MSET, but each key succeeds or
   // fails on its own): statuses[i] is what set(keys[i], values[i], ttl_ns)
   // would return, with the same effects, in order (a key given twice ends
-  // with its later value). The table and filter buckets of up to 8 keys are
-  // loaded together first, so that new keys' cache misses overlap instead of
-  // following one another. values.size() and statuses.size() must be at
-  // least keys.size(); a value may not point into this store (copy a
-  // GetResult first).
+  // with its later value). The table buckets and first filter buckets of
+  // up to 8 keys are loaded together first, so that new keys' cache misses
+  // overlap instead of following one another. values.size() and
+  // statuses.size() must be at least keys.size(); a value may not point
+  // into this store (copy a GetResult first).
   void set_many(std::span<const HashedKey> keys, std::span<const std::string_view> values,
                 std::span<Status> statuses, std::optional<TimeNs> ttl_ns = std::nullopt);
   bool del(HashedKey key);
@@ -275,9 +275,9 @@ class BasicStore {
   void release_payload_charge(const Entry* e);
   void set_expiry(EntryId id, TimeNs expire_at_ns);
   // For a set of `key_hash` that will evict: starts loading what evicting
-  // the policy's next victim touches (its entry's table and filter
-  // buckets), and what the policy reads to insert the key, so those misses
-  // overlap the new key's lookup.
+  // the policy's next victim touches (its entry's table bucket and first
+  // filter bucket), and what the policy reads to insert the key, so those
+  // misses overlap the new key's lookup.
   [[gnu::noinline]] void prefetch_victim(std::uint64_t key_hash, TimeNs now);
   // put()'s rare paths, out of line so that its common one stays short:
   // errors (counted; fail_full: no room and nothing to evict, or

@@ -72,13 +72,15 @@ class EvictionPolicy {
   virtual std::optional<EntryId> victim(TimeNs now) = 0;
   // A hint, changing nothing: the id victim(now) would return if asked now,
   // exactly, or nullopt when that is not cheap to tell. The store starts
-  // loading that entry's table and filter buckets before it needs them.
+  // loading that entry's table bucket and first filter bucket before it
+  // needs them.
   virtual std::optional<EntryId> peek_victim(TimeNs /*now*/) const { return std::nullopt; }
-  // The same for the victim `later` calls after the next one (1: the one
-  // after next), as if those calls had been made and nothing else changed,
-  // from a policy whose victims lie at random and that chooses them ahead:
-  // the store then loads their directory slots and entries sets ahead.
-  // nullopt by default.
+  // A hint in the same way for the victim `later` calls after the next one
+  // (1: the one after next), as the state stands now, from a policy whose
+  // victims lie at random and that chooses them ahead: the store then loads
+  // their directory slots and entries sets ahead. It is a guess, not exact:
+  // the calls in between change the state (the next victim's id may hold
+  // the new key by then). nullopt by default.
   virtual std::optional<EntryId> peek_victim_later(std::uint32_t /*later*/, TimeNs /*now*/) const {
     return std::nullopt;
   }

@@ -84,6 +84,12 @@ class MemoryPool {
   bool fits(std::size_t n) const {
     return used_bytes_ <= max_bytes_ && charged_size(n) <= max_bytes_ - used_bytes_;
   }
+  // Whether `charge` more bytes, already a charge (a charged_size, or a sum
+  // of them), fit under max now. (fits(n) charges n again: for a large n
+  // that is another page.)
+  bool fits_charge(std::uint64_t charge) const {
+    return used_bytes_ <= max_bytes_ && charge <= max_bytes_ - used_bytes_;
+  }
 
   // Memory for n bytes, aligned to 8 (to 16 when charged_size(n) is a
   // multiple of 16, as it is for every n > 120), or nullptr (and failures++)

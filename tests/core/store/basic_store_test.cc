@@ -555,6 +555,58 @@ TEST(BasicStoreTest, SizeOnlyValuesHaveIdenticalAccounting) {
   EXPECT_TRUE(r.value.empty());
 }
 
+// The same at every size, under eviction: values past the pool's small
+// classes (16 KiB) are large allocations when real, but a size-only entry's
+// chunk is small (header and key), so the two take different paths through
+// the pool; they must still charge, and so evict, exactly alike.
+TEST(BasicStoreTest, SizeOnlyValuesEvictAsRealOnesAtEverySize) {
+  for (const std::string policy : {"lru", "sampled-lru", "s3fifo"}) {
+    SCOPED_TRACE(policy);
+    Fixture real(config(1 << 20, policy));
+    Fixture sized(config(1 << 20, policy));
+    SeededRandom pick(21);
+    const std::uint64_t sizes[] = {20000, 3000, 100, 40000, 3100};
+    for (int i = 0; i < 5000; ++i) {
+      const std::string key = fmt::format("key:{:05}", pick.uniform(300));
+      const std::uint64_t bytes = sizes[pick.uniform(std::size(sizes))];
+      ASSERT_TRUE(real.store->set(key, std::string(bytes, 'v')).is_ok()) << i;
+      ASSERT_TRUE(sized.store->set_size_only(key, bytes).is_ok()) << i;
+      ASSERT_EQ(real.store->memory_used_bytes(), sized.store->memory_used_bytes()) << "op " << i;
+      ASSERT_EQ(real.store->stats().evictions, sized.store->stats().evictions) << "op " << i;
+    }
+    EXPECT_GT(real.store->stats().evictions, 1000U);
+  }
+}
+
+// A set evicts the fewest entries that make room for its charge, also for
+// a large value, whose charge is whole pages (checking the room for it with
+// MemoryPool::fits charged it again, a page more, and evicted one entry too
+// many here every time).
+TEST(BasicStoreTest, ALargeValueEvictsOnlyWhatItNeeds) {
+  constexpr std::uint64_t kBudget = 1 << 20;
+  const std::uint64_t victim_charge = MemoryPool::charged_size(16 + 9 + 3000);  // class 3072
+  int checked = 0;
+  for (std::uint64_t big = 17000; big <= 60000; big += 1000) {
+    Fixture f(config(kBudget));
+    for (int n = 0; f.store->stats().evictions == 0; ++n) {
+      ASSERT_TRUE(f.store->set(fmt::format("key:{:05}", n), std::string(3000, 'v')).is_ok());
+    }
+    const std::uint64_t room = kBudget - f.store->memory_used_bytes();
+    const std::uint64_t need = MemoryPool::charged_size(16 + 9 + big);
+    ASSERT_GT(need, room);
+    const std::uint64_t fewest = (need - room + victim_charge - 1) / victim_charge;
+    // The ids the victims free are charged (4 bytes each) after the set; where
+    // that alone would take the store past its budget, one more goes.
+    if (room + fewest * victim_charge - need < 4 * fewest) continue;
+    const std::uint64_t before = f.store->stats().evictions;
+    ASSERT_TRUE(f.store->set("big:00001", std::string(big, 'b')).is_ok());
+    EXPECT_EQ(f.store->stats().evictions - before, fewest) << big << " bytes";
+    EXPECT_LE(f.store->memory_used_bytes(), kBudget);
+    ++checked;
+  }
+  EXPECT_GT(checked, 20);
+}
+
 // The budget is what the store really spends: at least header + key + value
 // per entry, plus its index.
 TEST(BasicStoreTest, BudgetChargesEverythingHeld) {

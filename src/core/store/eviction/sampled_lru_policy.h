@@ -10,9 +10,10 @@
 // times (a load there would hold up the rest of the set). When a sample is
 // used, a draw that is free then is drawn again (kRedraws counts the first
 // draw); an id reused since stands for the entry now holding it.
-// peek_victim() and peek_victim_later(1) tell the next two victims exactly
-// (their samples' times have loaded by then), so the store loads the next
-// victim's entry and the one after's directory slot a set ahead.
+// peek_victim() tells the next victim exactly, and peek_victim_later(1) the
+// one after as things stand (the next eviction's freed id may hold the new
+// key by then); both samples' times have loaded by then, so the store loads
+// the next victim's entry and the one after's directory slot a set ahead.
 // store-set-evict-sampled-lru went 1272 -> 823 ns with one sample ahead (on
 // an earlier machine), then 571 -> 436 ns with three (interleaved medians).
 //
