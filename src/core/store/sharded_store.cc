@@ -1,8 +1,10 @@
 #include "core/store/sharded_store.h"
 
 #include <atomic>
+#include <cassert>
 #include <bit>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <utility>
 
@@ -132,6 +134,72 @@ bool ShardedStore::get(HashedKey key, std::string* value_out) {
   const GetResult r = s.store->get(key);
   if (r.found && value_out != nullptr) value_out->assign(r.value);
   return r.found;
+}
+
+void ShardedStore::group_by_shard(std::span<const HashedKey> keys, std::vector<std::uint32_t>& order,
+                                  std::vector<std::uint32_t>& starts) const {
+  // A counting sort: stable, so each shard's keys keep their order.
+  assert(keys.size() <= UINT32_MAX);
+  starts.assign(shards_.size() + 1, 0);
+  for (const HashedKey& k : keys) ++starts[shard_of(k) + 1];
+  for (std::size_t g = 1; g < starts.size(); ++g) starts[g] += starts[g - 1];
+  std::vector<std::uint32_t> next(starts.begin(), starts.end() - 1);
+  order.resize(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) order[next[shard_of(keys[i])]++] = static_cast<std::uint32_t>(i);
+}
+
+void ShardedStore::set_many(std::span<const HashedKey> keys, std::span<const std::string_view> values,
+                            std::span<Status> statuses, std::optional<TimeNs> ttl_ns) {
+  assert(values.size() >= keys.size() && statuses.size() >= keys.size());
+  std::vector<std::uint32_t> order;
+  std::vector<std::uint32_t> starts;
+  group_by_shard(keys, order, starts);
+  std::vector<HashedKey> group_keys;
+  std::vector<std::string_view> group_values;
+  std::vector<Status> group_statuses;
+  for (std::size_t g = 0; g < shards_.size(); ++g) {
+    if (starts[g] == starts[g + 1]) continue;
+    group_keys.clear();
+    group_values.clear();
+    for (std::uint32_t j = starts[g]; j < starts[g + 1]; ++j) {
+      group_keys.push_back(keys[order[j]]);
+      group_values.push_back(values[order[j]]);
+    }
+    group_statuses.assign(group_keys.size(), Status::ok());
+    {
+      Shard& s = *shards_[g];
+      std::lock_guard lock(s.mu);
+      s.store->set_many(group_keys, group_values, group_statuses, ttl_ns);
+    }
+    for (std::uint32_t j = starts[g]; j < starts[g + 1]; ++j) statuses[order[j]] = std::move(group_statuses[j - starts[g]]);
+  }
+}
+
+void ShardedStore::get_many(std::span<const HashedKey> keys, std::span<std::optional<std::string>> results) {
+  assert(results.size() >= keys.size());
+  std::vector<std::uint32_t> order;
+  std::vector<std::uint32_t> starts;
+  group_by_shard(keys, order, starts);
+  std::vector<HashedKey> group_keys;
+  std::vector<GetResult> group_results;
+  for (std::size_t g = 0; g < shards_.size(); ++g) {
+    if (starts[g] == starts[g + 1]) continue;
+    group_keys.clear();
+    for (std::uint32_t j = starts[g]; j < starts[g + 1]; ++j) group_keys.push_back(keys[order[j]]);
+    group_results.resize(group_keys.size());
+    Shard& s = *shards_[g];
+    std::lock_guard lock(s.mu);
+    s.store->get_many(group_keys, group_results);
+    // Copied while the lock is held: the values point into the store.
+    for (std::uint32_t j = starts[g]; j < starts[g + 1]; ++j) {
+      const GetResult& r = group_results[j - starts[g]];
+      if (r.found) {
+        results[order[j]] = std::string(r.value);
+      } else {
+        results[order[j]].reset();
+      }
+    }
+  }
 }
 
 bool ShardedStore::del(HashedKey key) {

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,18 @@ class ShardedStore {
   Status set_size_only(HashedKey key, std::uint64_t value_bytes, std::optional<TimeNs> ttl_ns = std::nullopt);
   // Copies the value out under the shard's lock; false on a miss.
   bool get(HashedKey key, std::string* value_out);
+  // Many sets and gets at once (a pipeline of requests). The keys are
+  // grouped by shard; each shard takes its own keys in their order under one
+  // hold of its lock, through BasicStore::set_many / get_many, so their
+  // cache misses overlap. Keys of different shards never affect each other,
+  // so set_many has the effect of the sets in order: statuses[i] is what
+  // set(keys[i], values[i], ttl_ns) would have returned. get_many copies
+  // each value out under its shard's lock, as get() does: results[i] is
+  // keys[i]'s value, or nullopt on a miss. The spans after keys must be at
+  // least as long as it.
+  void set_many(std::span<const HashedKey> keys, std::span<const std::string_view> values,
+                std::span<Status> statuses, std::optional<TimeNs> ttl_ns = std::nullopt);
+  void get_many(std::span<const HashedKey> keys, std::span<std::optional<std::string>> results);
   bool del(HashedKey key);
   bool exists(HashedKey key);
   TtlResult ttl(HashedKey key);
@@ -72,6 +85,10 @@ class ShardedStore {
   struct Shard;
   explicit ShardedStore(std::vector<std::unique_ptr<Shard>> shards);
   Shard& shard_for(const HashedKey& key) const;
+  // Positions 0..keys.size() grouped by shard, each group in key order:
+  // shard g's keys are at order[starts[g]] .. order[starts[g + 1] - 1].
+  void group_by_shard(std::span<const HashedKey> keys, std::vector<std::uint32_t>& order,
+                      std::vector<std::uint32_t>& starts) const;
 
   std::vector<std::unique_ptr<Shard>> shards_;
   unsigned shift_ = 64;

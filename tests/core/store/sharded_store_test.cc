@@ -3,6 +3,7 @@
 #include "core/store/sharded_store.h"
 
 #include <atomic>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -168,6 +169,104 @@ TEST(ShardedStoreTest, ConcurrentWritersAndReaders) {
   EXPECT_EQ(s.sets, static_cast<std::uint64_t>(kThreads * kOps));
   EXPECT_LE(store->memory_used_bytes(), 8ULL << 20);
   EXPECT_EQ(s.items, store->size());
+}
+
+// set_many and get_many over keys of every shard do what the calls one by
+// one do: the same statuses (errors at their own positions), the same
+// values, the same counters; a key given twice ends with its later value.
+TEST(ShardedStoreTest, ManyKeysAtOnceAsOneByOne) {
+  FixedClock clock;
+  for (const std::string policy : {"lru", "sampled-lru"}) {
+    SCOPED_TRACE(policy);
+    ShardedStoreConfig c = sharded_config(8, 256 * 1024);  // small: most later sets evict
+    c.store.eviction.policy = policy;
+    auto many = std::move(ShardedStore::create(c, clock)).value();
+    auto one = std::move(ShardedStore::create(c, clock)).value();
+    SeededRandom pick(4);
+    for (int round = 0; round < 200; ++round) {
+      const std::size_t n = 1 + pick.uniform(40);
+      std::vector<std::string> names;
+      std::vector<std::string> payloads;
+      for (std::size_t i = 0; i < n; ++i) {
+        names.push_back(fmt::format("key:{}", pick.uniform(3000)));
+        payloads.push_back(std::string(pick.uniform(400), static_cast<char>('a' + round % 26)));
+      }
+      if (round % 9 == 4) names[n / 2] = "";  // an error in the middle
+      if (n > 3) names[n - 1] = names[1];     // a key twice
+      std::vector<HashedKey> keys(names.begin(), names.end());
+      std::vector<std::string_view> values(payloads.begin(), payloads.end());
+      std::vector<Status> statuses(n, Status::error("not set"));
+      many->set_many(keys, values, statuses);
+      for (std::size_t i = 0; i < n; ++i) {
+        const Status expected = one->set(keys[i], values[i]);
+        ASSERT_EQ(statuses[i].is_ok(), expected.is_ok()) << round << " " << i;
+        ASSERT_EQ(statuses[i].message(), expected.message()) << round << " " << i;
+      }
+      // Read back a mix of keys just set and others, present or not.
+      std::vector<std::string> wanted(names.begin(), names.end());
+      for (int i = 0; i < 10; ++i) wanted.push_back(fmt::format("key:{}", pick.uniform(3000)));
+      wanted[0] = "";
+      std::vector<HashedKey> read(wanted.begin(), wanted.end());
+      std::vector<std::optional<std::string>> results(read.size(), std::string("stale"));
+      many->get_many(read, results);
+      for (std::size_t i = 0; i < read.size(); ++i) {
+        std::string v;
+        const bool found = one->get(read[i], &v);
+        ASSERT_EQ(results[i].has_value(), found) << wanted[i];
+        if (found) {
+          ASSERT_EQ(*results[i], v) << wanted[i];
+        }
+      }
+    }
+    const StoreStats a = one->stats();
+    const StoreStats b = many->stats();
+    EXPECT_GT(a.evictions, 500U);
+    EXPECT_GT(a.hits, 100U);
+    EXPECT_GT(a.misses, 100U);
+    EXPECT_EQ(b.sets, a.sets);
+    EXPECT_EQ(b.errors, a.errors);
+    EXPECT_EQ(b.evictions, a.evictions);
+    EXPECT_EQ(b.hits, a.hits);
+    EXPECT_EQ(b.misses, a.misses);
+    EXPECT_EQ(b.items, a.items);
+    EXPECT_EQ(many->memory_used_bytes(), one->memory_used_bytes());
+  }
+}
+
+// Batches from several threads at once (under ThreadSanitizer in CI): each
+// thread owns its keys, so every get_many must see the thread's own last
+// set_many.
+TEST(ShardedStoreTest, ConcurrentBatchesLoseNothing) {
+  FixedClock clock;
+  auto store = std::move(ShardedStore::create(sharded_config(4, 32ULL << 20), clock)).value();
+  constexpr int kThreads = 4;
+  constexpr int kRounds = 300;
+  constexpr int kBatch = 24;
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<std::string> names;
+      for (int k = 0; k < kBatch; ++k) names.push_back(fmt::format("t{}:{}", t, k));
+      const std::vector<HashedKey> keys(names.begin(), names.end());
+      std::vector<Status> statuses(kBatch, Status::ok());
+      std::vector<std::optional<std::string>> results(kBatch);
+      for (int round = 0; round < kRounds; ++round) {
+        const std::string value = fmt::format("{}:{}", t, round);
+        const std::vector<std::string_view> values(kBatch, value);
+        store->set_many(keys, values, statuses);
+        for (const Status& st : statuses) wrong.fetch_add(st.is_ok() ? 0 : 1);
+        store->get_many(keys, results);
+        for (const std::optional<std::string>& r : results) wrong.fetch_add(r == value ? 0 : 1);
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
+  const StoreStats s = store->stats();
+  EXPECT_EQ(s.sets, static_cast<std::uint64_t>(kThreads * kRounds * kBatch));
+  EXPECT_EQ(s.hits, static_cast<std::uint64_t>(kThreads * kRounds * kBatch));
+  EXPECT_EQ(s.items, static_cast<std::uint64_t>(kThreads * kBatch));
 }
 
 // Every thread on one shard: most lock() calls meet another thread, and with
