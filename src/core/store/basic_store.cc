@@ -232,8 +232,13 @@ bool BasicStore::evict_one(TimeNs now) {
 bool BasicStore::evict(EntryId id, std::size_t need, std::size_t chunk) {
   assert(id < directory_.size() && directory_[id] != nullptr && spare_ == nullptr);
   const Entry* victim = directory_[id];
-  const std::uint64_t hash = victim == hinted_victim_ ? hinted_victim_hash_ : store_key_hash(victim->key());
-  policy_->prefetch_eviction(hash);  // loads while the table and filter forget the key
+  std::uint64_t hash;
+  if (victim == hinted_victim_) {
+    hash = hinted_victim_hash_;  // prefetch_victim has hashed it and started the loads
+  } else {
+    hash = store_key_hash(victim->key());
+    policy_->prefetch_eviction(hash);  // loads while the table and filter forget the key
+  }
   Entry* e = detach_entry(id, hash, RemoveReason::kEvicted);
   ++stats_.evictions;
   // The test make_room's loop would make once the victim is freed,

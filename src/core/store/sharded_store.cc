@@ -136,70 +136,60 @@ bool ShardedStore::get(HashedKey key, std::string* value_out) {
   return r.found;
 }
 
-void ShardedStore::group_by_shard(std::span<const HashedKey> keys, std::vector<std::uint32_t>& order,
-                                  std::vector<std::uint32_t>& starts) const {
-  // A counting sort: stable, so each shard's keys keep their order.
+template <class Fn>
+void ShardedStore::for_each_shard_group(std::span<const HashedKey> keys, Fn&& fn) {
+  // A counting sort by shard: stable, so each shard's keys keep their order.
   assert(keys.size() <= UINT32_MAX);
-  starts.assign(shards_.size() + 1, 0);
+  std::vector<std::uint32_t> starts(shards_.size() + 1, 0);
   for (const HashedKey& k : keys) ++starts[shard_of(k) + 1];
   for (std::size_t g = 1; g < starts.size(); ++g) starts[g] += starts[g - 1];
   std::vector<std::uint32_t> next(starts.begin(), starts.end() - 1);
-  order.resize(keys.size());
+  std::vector<std::uint32_t> order(keys.size());
   for (std::size_t i = 0; i < keys.size(); ++i) order[next[shard_of(keys[i])]++] = static_cast<std::uint32_t>(i);
+  std::vector<HashedKey> group_keys;
+  for (std::size_t g = 0; g < shards_.size(); ++g) {
+    if (starts[g] == starts[g + 1]) continue;
+    const std::span<const std::uint32_t> positions(order.data() + starts[g], starts[g + 1] - starts[g]);
+    group_keys.clear();
+    for (const std::uint32_t p : positions) group_keys.push_back(keys[p]);
+    Shard& s = *shards_[g];
+    std::lock_guard lock(s.mu);
+    fn(*s.store, std::span<const HashedKey>(group_keys), positions);
+  }
 }
 
 void ShardedStore::set_many(std::span<const HashedKey> keys, std::span<const std::string_view> values,
                             std::span<Status> statuses, std::optional<TimeNs> ttl_ns) {
   assert(values.size() >= keys.size() && statuses.size() >= keys.size());
-  std::vector<std::uint32_t> order;
-  std::vector<std::uint32_t> starts;
-  group_by_shard(keys, order, starts);
-  std::vector<HashedKey> group_keys;
   std::vector<std::string_view> group_values;
   std::vector<Status> group_statuses;
-  for (std::size_t g = 0; g < shards_.size(); ++g) {
-    if (starts[g] == starts[g + 1]) continue;
-    group_keys.clear();
+  for_each_shard_group(keys, [&](BasicStore& store, std::span<const HashedKey> group_keys,
+                                 std::span<const std::uint32_t> positions) {
     group_values.clear();
-    for (std::uint32_t j = starts[g]; j < starts[g + 1]; ++j) {
-      group_keys.push_back(keys[order[j]]);
-      group_values.push_back(values[order[j]]);
-    }
-    group_statuses.assign(group_keys.size(), Status::ok());
-    {
-      Shard& s = *shards_[g];
-      std::lock_guard lock(s.mu);
-      s.store->set_many(group_keys, group_values, group_statuses, ttl_ns);
-    }
-    for (std::uint32_t j = starts[g]; j < starts[g + 1]; ++j) statuses[order[j]] = std::move(group_statuses[j - starts[g]]);
-  }
+    for (const std::uint32_t p : positions) group_values.push_back(values[p]);
+    group_statuses.assign(positions.size(), Status::ok());
+    store.set_many(group_keys, group_values, group_statuses, ttl_ns);
+    for (std::size_t j = 0; j < positions.size(); ++j) statuses[positions[j]] = std::move(group_statuses[j]);
+  });
 }
 
 void ShardedStore::get_many(std::span<const HashedKey> keys, std::span<std::optional<std::string>> results) {
   assert(results.size() >= keys.size());
-  std::vector<std::uint32_t> order;
-  std::vector<std::uint32_t> starts;
-  group_by_shard(keys, order, starts);
-  std::vector<HashedKey> group_keys;
   std::vector<GetResult> group_results;
-  for (std::size_t g = 0; g < shards_.size(); ++g) {
-    if (starts[g] == starts[g + 1]) continue;
-    group_keys.clear();
-    for (std::uint32_t j = starts[g]; j < starts[g + 1]; ++j) group_keys.push_back(keys[order[j]]);
+  for_each_shard_group(keys, [&](BasicStore& store, std::span<const HashedKey> group_keys,
+                                 std::span<const std::uint32_t> positions) {
     group_results.resize(group_keys.size());
-    Shard& s = *shards_[g];
-    std::lock_guard lock(s.mu);
-    s.store->get_many(group_keys, group_results);
+    store.get_many(group_keys, group_results);
     // Copied while the lock is held: the values point into the store.
-    for (std::uint32_t j = starts[g]; j < starts[g + 1]; ++j) {
-      const GetResult& r = group_results[j - starts[g]];
+    for (std::size_t j = 0; j < positions.size(); ++j) {
+      const GetResult& r = group_results[j];
       if (r.found) {
-        results[order[j]] = std::string(r.value);
+        results[positions[j]] = std::string(r.value);
       } else {
-        results[order[j]].reset();
+        results[positions[j]].reset();
       }
     }
-  }
+  });
 }
 
 bool ShardedStore::del(HashedKey key) {

@@ -85,10 +85,11 @@ class ShardedStore {
   struct Shard;
   explicit ShardedStore(std::vector<std::unique_ptr<Shard>> shards);
   Shard& shard_for(const HashedKey& key) const;
-  // Positions 0..keys.size() grouped by shard, each group in key order:
-  // shard g's keys are at order[starts[g]] .. order[starts[g + 1] - 1].
-  void group_by_shard(std::span<const HashedKey> keys, std::vector<std::uint32_t>& order,
-                      std::vector<std::uint32_t>& starts) const;
+  // For each shard holding some of `keys`, with its lock held:
+  // fn(store, group_keys, positions), where group_keys are that shard's keys
+  // in their order and positions[j] is group_keys[j]'s index in `keys`.
+  template <class Fn>
+  void for_each_shard_group(std::span<const HashedKey> keys, Fn&& fn);
 
   std::vector<std::unique_ptr<Shard>> shards_;
   unsigned shift_ = 64;
