@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <array>
 #include <cassert>
 #include <cmath>
@@ -186,6 +187,27 @@ void return_pages(void* p, std::size_t bytes) {
 #endif
 }
 
+// Faults in [p, p + bytes) ahead of use with one call (MADV_POPULATE_WRITE,
+// Linux 5.14), instead of one page fault per 4 KiB page as carving reaches
+// it: on this VM a fault took about 1.6 us, the cost of ~40 sets of small
+// entries. False if the kernel did not (older kernel, or no memory now):
+// the pages then fault in one by one as before.
+bool populate_pages(void* p, std::size_t bytes) {
+#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
+  return ::madvise(p, bytes, MADV_POPULATE_WRITE) == 0;
+#else
+  (void)p;
+  (void)bytes;
+  return false;
+#endif
+}
+
+// How far past the page carving has reached touch_to() populates: as much
+// as the span has touched so far, at most this much. A span that holds few
+// chunks then populates little, and resident memory runs at most 64 KiB
+// per partly carved span ahead of use.
+constexpr std::size_t kMaxPopulateAheadBytes = std::size_t{64} << 10;
+
 // ---- Spans ------------------------------------------------------------------
 
 enum class SpanList : std::uint8_t { kPartial, kFull, kCached };
@@ -193,8 +215,8 @@ enum class SpanList : std::uint8_t { kPartial, kFull, kCached };
 // The first 64 bytes of every span; chunk i is at span + 64 + i * class size.
 // Free chunks form an intrusive singly linked list (a free chunk's first 8
 // bytes point to the next); chunks never handed out yet are carved from
-// `bump`. `touched_end` is how far the span's pages have been written since
-// they were last returned to the kernel.
+// `bump`. `touched_end` is how far the span's pages have been written (or
+// populated ahead of carving) since they were last returned to the kernel.
 struct Span {
   Span* prev;
   Span* next;
@@ -353,10 +375,16 @@ struct MemoryPool::Impl {
     return s;
   }
 
-  // Carving moved past the pages written so far: count the new ones.
+  // Carving moved past the pages written so far: populate the pages it
+  // reached and some ahead (see kMaxPopulateAheadBytes), and count them.
   void touch_to(Span* s) {
-    const auto offset = static_cast<std::uint64_t>(s->bump - reinterpret_cast<char*>(s));
-    char* end = reinterpret_cast<char*>(s) + round_up_page(offset);
+    char* const base = reinterpret_cast<char*>(s);
+    const auto offset = static_cast<std::uint64_t>(s->bump - base);
+    char* end = base + round_up_page(offset);
+    const std::uint64_t ahead = std::min<std::uint64_t>(static_cast<std::uint64_t>(s->touched_end - base),
+                                                        kMaxPopulateAheadBytes);
+    char* const want = base + std::min<std::uint64_t>(round_up_page(offset) + ahead, span_bytes_of_kind(s->kind));
+    if (populate_pages(s->touched_end, static_cast<std::size_t>(want - s->touched_end))) end = want;
     touched_bytes += static_cast<std::uint64_t>(end - s->touched_end);
     s->touched_end = end;
   }

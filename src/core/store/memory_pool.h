@@ -48,7 +48,7 @@ struct MemoryPoolStats {
   std::uint64_t requested_bytes = 0;  // sum of sizes asked for by live allocations
   std::uint64_t external_bytes = 0;   // charged through charge_external
   std::uint64_t reserved_bytes = 0;   // bytes of spans (cached ones too) and large blocks held
-  std::uint64_t touched_bytes = 0;    // of those, pages written since last returned: an upper
+  std::uint64_t touched_bytes = 0;    // of those, pages written or populated since last returned: an upper
                                       // bound on the pool's resident memory
   std::uint64_t internal_fragmentation_bytes = 0;  // charged chunk bytes - requested bytes
   std::uint64_t live_allocations = 0;

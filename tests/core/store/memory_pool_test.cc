@@ -345,6 +345,44 @@ TEST(MemoryPool, StatsAfterAKnownSequence) {
   EXPECT_EQ(s.total_frees, 5u);
 }
 
+// Carving a span populates its pages ahead of use (as many as the span has
+// touched so far, at most 64 KiB), and touched_bytes counts exactly the
+// pages that are resident: the chunks are never written here, so only the
+// header's write and the pool's populating make pages resident.
+TEST(MemoryPool, CarvingPopulatesPagesAheadAndCountsThemAsTouched) {
+  constexpr std::size_t kSpan = 64 * 1024;
+  constexpr std::size_t kPage = 4096;
+  auto pool = make_pool(64 * kMiB);
+  void* first = pool->allocate(96);  // class 96: 64 KiB spans, 682 chunks
+  ASSERT_NE(first, nullptr);
+  auto* span = reinterpret_cast<unsigned char*>(reinterpret_cast<std::uintptr_t>(first) & ~(kSpan - 1));
+  const auto resident_pages = [span] {
+    unsigned char vec[kSpan / kPage];
+    if (::mincore(span, kSpan, vec) != 0) return std::size_t{0};
+    return static_cast<std::size_t>(std::count_if(std::begin(vec), std::end(vec), [](unsigned char v) { return (v & 1) != 0; }));
+  };
+  EXPECT_EQ(pool->stats().touched_bytes, kPage);  // the header's page
+  EXPECT_EQ(resident_pages(), 1u);
+  std::vector<std::uint64_t> steps;  // touched_bytes at each change
+  std::size_t chunks = 1;
+  for (;; ++chunks) {
+    const std::uint64_t before = pool->stats().touched_bytes;
+    void* p = pool->allocate(96);
+    ASSERT_NE(p, nullptr);
+    if (reinterpret_cast<unsigned char*>(p) < span || reinterpret_cast<unsigned char*>(p) >= span + kSpan) break;
+    const std::uint64_t touched = pool->stats().touched_bytes;
+    // Every chunk handed out lies in counted pages, and exactly those are resident.
+    ASSERT_LE(static_cast<std::size_t>(reinterpret_cast<unsigned char*>(p) + 96 - span), touched) << chunks;
+    ASSERT_EQ(resident_pages() * kPage, touched) << chunks;
+    if (touched != before) steps.push_back(touched);
+  }
+  EXPECT_EQ(chunks, 682u);  // the whole span was carved before the next began
+  // Carving past 4 KiB reaches the page that ends at 8 KiB and populates
+  // 4 KiB (what was touched) more: 12 KiB. Past that, 16 + 12 = 28 KiB; past
+  // that, 32 + 28 = 60 KiB; then the span's end.
+  EXPECT_EQ(steps, (std::vector<std::uint64_t>{12288, 28672, 61440, 65536}));
+}
+
 // A chunk handed on within its class: counted as a free and an allocation,
 // its charge unchanged, the requested bytes those of its new use.
 TEST(MemoryPool, ReuseHandsAChunkOnWithinItsClass) {
