@@ -191,7 +191,10 @@ void return_pages(void* p, std::size_t bytes) {
 // Linux 5.14), instead of one page fault per 4 KiB page as carving reaches
 // it: on this VM a fault took about 1.6 us, the cost of ~40 sets of small
 // entries. False if the kernel did not (older kernel, or no memory now):
-// the pages then fault in one by one as before.
+// the pages then fault in one by one as before. (A call that fails part
+// way may leave some of the range resident but uncounted, until carving
+// reaches it: touched_bytes then trails the resident pages by at most
+// kMaxPopulateAheadBytes for that span.)
 bool populate_pages(void* p, std::size_t bytes) {
 #if defined(__linux__) && defined(MADV_POPULATE_WRITE)
   return ::madvise(p, bytes, MADV_POPULATE_WRITE) == 0;
