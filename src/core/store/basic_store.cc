@@ -127,7 +127,7 @@ void BasicStore::sync_index_charge() {
 
 BasicStore::Entry* BasicStore::allocate_entry(const HashedKey& key, std::string_view payload,
                                               std::uint64_t value_bytes, bool has_payload) {
-  const std::size_t chunk = sizeof(Entry) + key.key.size() + (has_payload ? value_bytes : 0);
+  const std::size_t chunk = chunk_size(key.key, value_bytes, has_payload);
   void* mem;
   if (spare_ != nullptr) {
     mem = pool_->reuse(spare_, spare_chunk_, chunk);
@@ -372,9 +372,7 @@ Status BasicStore::put(HashedKey key, std::string_view payload, std::uint64_t va
   if (existing) return overwrite(*existing, key, payload, value_bytes, has_payload, expire_at, need, now);
 
   if (!room || table_.growth_bytes_for_insert() != 0) [[unlikely]] {
-    if (Status s = make_room(need, sizeof(Entry) + key.key.size() + (has_payload ? value_bytes : 0), now); !s.is_ok()) {
-      return s;
-    }
+    if (Status s = make_room(need, chunk_size(key.key, value_bytes, has_payload), now); !s.is_ok()) return s;
   }
   Entry* e = allocate_entry(key, payload, value_bytes, has_payload);
   if (e == nullptr) [[unlikely]] return fail_could_not_allocate(need);
@@ -431,7 +429,7 @@ Status BasicStore::overwrite(EntryId id, const HashedKey& key, std::string_view 
     }
   }
   const std::uint8_t in_filter = old->flags & kInFilter;
-  const std::size_t new_chunk = sizeof(Entry) + key.key.size() + (has_payload ? value_bytes : 0);
+  const std::size_t new_chunk = chunk_size(key.key, value_bytes, has_payload);
   if (has_payload && (old->flags & kHasPayload) && old->chunk_bytes() == new_chunk) {
     // Same size: rewrite in place (memmove: the value may be this entry's own).
     if (!payload.empty()) std::memmove(old->key_data() + old->key_bytes, payload.data(), payload.size());

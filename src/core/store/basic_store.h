@@ -222,10 +222,15 @@ class BasicStore {
     std::string_view payload() const {
       return (flags & kHasPayload) ? std::string_view(key_data() + key_bytes, value_bytes) : std::string_view();
     }
-    std::size_t chunk_bytes() const { return sizeof(Entry) + key_bytes + ((flags & kHasPayload) ? value_bytes : 0); }
+    std::size_t chunk_bytes() const { return chunk_size(key(), value_bytes, (flags & kHasPayload) != 0); }
     std::size_t charged_bytes() const { return sizeof(Entry) + key_bytes + value_bytes; }
   };
   static_assert(sizeof(Entry) == 16, "the entry header is part of the per-entry overhead");
+  // The pool chunk an entry of this key and value takes (a size-only value
+  // has no payload bytes in it).
+  static std::size_t chunk_size(std::string_view key, std::uint64_t value_bytes, bool has_payload) {
+    return sizeof(Entry) + key.size() + (has_payload ? value_bytes : 0);
+  }
 
   // The table maps key hashes to ids; equality looks through the directory
   // at the entry's key.

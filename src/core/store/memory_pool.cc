@@ -190,11 +190,11 @@ void return_pages(void* p, std::size_t bytes) {
 // Faults in [p, p + bytes) ahead of use with one call (MADV_POPULATE_WRITE,
 // Linux 5.14), instead of one page fault per 4 KiB page as carving reaches
 // it: on this VM a fault took about 1.6 us, ~38 ns for each of the ~42
-// entries of 96 bytes a page holds. False if the kernel did not (older kernel, or no memory now):
-// the pages then fault in one by one as before. (A call that fails part
-// way may leave some of the range resident but uncounted, until carving
-// reaches it: touched_bytes then trails the resident pages by at most
-// kMaxPopulateAheadBytes for that span.)
+// entries of 96 bytes a page holds. False if the kernel did not (older
+// kernel, or no memory now): the pages then fault in one by one as before.
+// (A call that fails part way may leave some of the range resident but
+// uncounted until carving reaches it: touched_bytes then trails the
+// resident pages by at most kMaxPopulateAheadBytes for that span.)
 bool populate_pages(void* p, std::size_t bytes) {
 #if defined(__linux__) && defined(MADV_POPULATE_WRITE)
   return ::madvise(p, bytes, MADV_POPULATE_WRITE) == 0;
